@@ -1,0 +1,20 @@
+"""Shared fixtures: tiny specs on the built-in synthetic dataset, an isolated runs dir."""
+from __future__ import annotations
+
+import pytest
+
+from ticketlab.spec import TrainSpec
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch):
+    path = tmp_path / "runs"
+    monkeypatch.setenv("TICKETLAB_RUNS", str(path))
+    return path
+
+
+@pytest.fixture
+def tiny_spec() -> TrainSpec:
+    """A few dozen SGD steps of a small MLP on the synthetic dataset: under a second."""
+    return TrainSpec(model="mlp_32", dataset="synthetic", duration="6ep", batch_size=32, lr=0.05,
+                     momentum=0.9, eval_every="2ep")

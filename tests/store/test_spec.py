@@ -1,0 +1,67 @@
+import dataclasses
+
+import pytest
+
+from ticketlab.errors import SpecError, UnknownNameError
+from ticketlab.spec import TrainSpec, load_spec_file, spec_from_dict
+
+
+def test_pinned_hashes():
+    # These ids name run directories on users' disks: changing them orphans finished runs.
+    assert TrainSpec(model="lenet_300_100", dataset="fashion_mnist").run_id == "train-f3bb288289022141"
+    assert TrainSpec(model="conv4", dataset="cifar10", duration="40ep", lr=0.01, seed=3).run_id == "train-87cd8bd18aae0128"
+
+
+def test_canonical_form_leaves_defaults_out():
+    spec = TrainSpec(model="lenet_300_100", dataset="fashion_mnist", lr=0.05)
+    assert spec.canonical() == {"dataset": "fashion_mnist", "lr": 0.05, "model": "lenet_300_100"}
+    # Writing a default explicitly does not change the hash.
+    assert spec.hash() == TrainSpec(model="lenet_300_100", dataset="fashion_mnist", lr=0.05, seed=0).hash()
+    assert spec.hash() != spec.replace(seed=1).hash()
+
+
+def test_specs_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TrainSpec(model="lenet_300_100", dataset="fashion_mnist").lr = 1.0
+
+
+def test_overrides_parse_and_validate():
+    spec = TrainSpec(model="lenet_300_100", dataset="fashion_mnist")
+    new = spec.with_overrides(["lr=0.05", "momentum=0.9", "milestones=10ep,20ep", "augment=true", "schedule=cosine"])
+    assert (new.lr, new.momentum, new.milestones, new.augment, new.schedule) == (0.05, 0.9, ("10ep", "20ep"), True, "cosine")
+    with pytest.raises(SpecError, match="Unknown train setting.*learning_rate.*Valid settings: model"):
+        spec.with_overrides(["learning_rate=0.1"])
+    with pytest.raises(SpecError, match="key=value"):
+        spec.with_overrides(["lr"])
+    with pytest.raises(SpecError, match="expects int"):
+        spec.with_overrides(["batch_size=big"])
+    with pytest.raises(SpecError, match="'40ep' or '2000it'"):
+        spec.with_overrides(["duration=ten"])
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("model", "resnet_9000", "Unknown model 'resnet_9000'.*lenet_300_100"),
+    ("dataset", "imagenet", "Unknown dataset 'imagenet'.*fashion_mnist"),
+    ("optimizer", "lion", "Unknown optimizer"),
+    ("lr", -1.0, "lr must be positive"),
+    ("batch_size", 0, "batch_size must be positive"),
+])
+def test_bad_values_are_refused_at_construction(field, value, message):
+    fields = {"model": "lenet_300_100", "dataset": "fashion_mnist", field: value}
+    with pytest.raises((SpecError, UnknownNameError), match=message):
+        TrainSpec(**fields)
+
+
+def test_config_files(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("kind: train\nmodel: conv2\ndataset: fashion_mnist\nduration: 2ep\nlr: 0.01\n")
+    spec = load_spec_file(str(path))
+    assert spec == TrainSpec(model="conv2", dataset="fashion_mnist", duration="2ep", lr=0.01)
+    assert spec_from_dict(spec.to_dict()) == spec
+    path.write_text("kind: train\nmodel: [unclosed\n")
+    with pytest.raises(SpecError, match="not valid YAML"):
+        load_spec_file(str(path))
+    with pytest.raises(UnknownNameError, match="experiment kind"):
+        spec_from_dict({"kind": "nope"})
+    with pytest.raises(SpecError, match="needs dataset"):
+        spec_from_dict({"kind": "train", "model": "conv2"})

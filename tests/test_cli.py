@@ -1,0 +1,79 @@
+"""The command line: results as JSON, and clear one-paragraph errors for bad input."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ticketlab.cli import main
+
+TINY = ["--model", "mlp_32", "--dataset", "synthetic", "--epochs", "2"]
+
+
+def cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_json_then_reuse(capsys, runs_dir):
+    code, out, _ = cli(capsys, "train", *TINY, "--json")
+    assert code == 0
+    doc = json.loads(out.strip().splitlines()[-1])
+    assert doc["status"] == "finished" and not doc["reused"]
+    assert doc["run_id"].startswith("train-") and 0 <= doc["metrics"]["test_accuracy"] <= 1
+    code, out, _ = cli(capsys, "train", *TINY, "--json")
+    assert json.loads(out.strip().splitlines()[-1])["reused"] is True
+
+    code, out, _ = cli(capsys, "runs", "--json")
+    assert [r["run_id"] for r in json.loads(out)] == [doc["run_id"]]
+    code, out, _ = cli(capsys, "runs")
+    assert doc["run_id"] in out and "finished" in out
+    code, out, _ = cli(capsys, "show", doc["run_id"][6:12], "--json")
+    shown = json.loads(out)
+    assert shown["spec"]["model"] == "mlp_32" and shown["metrics"] == doc["metrics"]
+
+
+def test_run_config_file_with_overrides(capsys, runs_dir, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("kind: train\nmodel: mlp_32\ndataset: synthetic\nduration: 1ep\n")
+    code, out, _ = cli(capsys, "run", str(config), "--set", "seed=4", "--json")
+    assert code == 0
+    code, out, _ = cli(capsys, "show", json.loads(out.splitlines()[-1])["run_id"], "--json")
+    assert json.loads(out)["spec"]["seed"] == 4
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--model", "resnet_9000", "--dataset", "synthetic"], "Unknown model 'resnet_9000'"),
+    (["train", "--model", "mlp_32", "--dataset", "imagenet"], "Unknown dataset 'imagenet'. .*fashion_mnist"),
+    (["train", *TINY, "--set", "duration=12 epochs"], "Malformed duration"),
+    (["train", *TINY, "--set", "learning_rate=0.1"], "Unknown train setting"),
+    (["train", *TINY, "--set", "lr"], "Malformed --set"),
+    (["train", "--model", "vgg16", "--dataset", "synthetic", "--epochs", "1"], "vgg16"),
+    (["show", "nosuchrun"], "No run"),
+    (["run", "missing.yaml"], "No config file"),
+])
+def test_bad_input_is_one_paragraph_and_exit_2(capsys, runs_dir, args, message):
+    code, out, err = cli(capsys, *args)
+    assert code == 2
+    assert err.startswith("ticketlab: error: ") and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    import re
+    assert re.search(message, err), err
+
+
+def test_corrupt_checkpoint_is_reported_and_restart_recovers(capsys, runs_dir):
+    from ticketlab.spec import TrainSpec
+    spec = TrainSpec(model="mlp_32", dataset="synthetic", duration="2ep")
+    run_dir = runs_dir / spec.run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "checkpoint.pt").write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    code, _, err = cli(capsys, "train", *TINY)
+    assert code == 2 and "corrupt" in err and "--restart" in err
+    code, _, err = cli(capsys, "train", *TINY, "--restart")
+    assert code == 0
+
+
+def test_module_entry_point_and_console_script_agree():
+    result = subprocess.run([sys.executable, "-m", "ticketlab", "datasets"], capture_output=True, text=True)
+    assert result.returncode == 0 and "fashion_mnist: input (1, 28, 28), 10 classes" in result.stdout

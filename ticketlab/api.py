@@ -1,0 +1,67 @@
+"""The Python API: run any experiment spec, reusing finished work and resuming the rest."""
+from __future__ import annotations
+
+import os
+import traceback
+from dataclasses import dataclass
+
+from .context import RunContext
+from .progress import Progress
+from .spec import Spec
+from .store import RunDir, RunStore
+from .train.device import resolve_device
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: str
+    status: str
+    metrics: dict
+    reused: bool  # True when the spec had finished before and nothing was computed
+
+    def as_json(self) -> dict:
+        return {"run_id": self.run_id, "run_dir": self.run_dir, "status": self.status,
+                "reused": self.reused, "metrics": self.metrics}
+
+
+def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
+        device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
+        restart: bool = False, wait: bool = True) -> RunResult:
+    """Run `spec` once: a finished spec returns its stored result without computing."""
+    from .methods import RUNNERS
+
+    store = RunStore(runs_dir)
+    run_dir = store.run_dir(spec)
+    if run_dir.finished:
+        return _result(run_dir, reused=True)
+    progress = progress or Progress()
+    run_dir.create()
+    run_dir.lock.acquire(wait=wait, on_wait=progress.note)
+    try:
+        if run_dir.finished:  # another process finished it while we waited
+            return _result(run_dir, reused=True)
+        ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
+                         checkpoint_every=checkpoint_every, restart=restart)
+        run_dir.set_status("running", device=str(ctx.device))
+        store.record(run_dir)
+        try:
+            result = RUNNERS[spec.kind](spec, run_dir, ctx)
+        except KeyboardInterrupt:
+            run_dir.set_status("interrupted")
+            store.record(run_dir)
+            raise
+        except BaseException as err:
+            run_dir.set_status("failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
+            store.record(run_dir)
+            raise
+        run_dir.finish(result)
+        store.record(run_dir, result.get("metrics"))
+        return _result(run_dir, reused=False)
+    finally:
+        run_dir.lock.release()
+
+
+def _result(run_dir: RunDir, reused: bool) -> RunResult:
+    return RunResult(run_id=run_dir.run_id, run_dir=str(run_dir.path), status="finished",
+                     metrics=run_dir.result().get("metrics", {}), reused=reused)

@@ -1,0 +1,18 @@
+"""What a running experiment needs besides its spec: where things are and how to report."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import torch
+
+from .progress import Progress
+
+
+@dataclass
+class RunContext:
+    device: torch.device
+    data_dir: str | os.PathLike | None = None
+    progress: Progress = field(default_factory=Progress)
+    checkpoint_every: str = "1ep"  # how often training state is saved (at least every epoch)
+    restart: bool = False          # ignore an existing checkpoint

@@ -1,0 +1,46 @@
+"""Datasets as tensors that live on the training device."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .info import DatasetInfo
+
+
+@dataclass
+class Arrays:
+    x: torch.Tensor  # float32, normalized, (N, *input_shape)
+    y: torch.Tensor  # int64, (N,)
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def subset(self, index: torch.Tensor) -> "Arrays":
+        return Arrays(self.x[index.to(self.x.device)], self.y[index.to(self.y.device)])
+
+
+@dataclass
+class DatasetSplits:
+    info: DatasetInfo
+    train: Arrays  # the training set minus the validation split
+    test: Arrays
+    val: Arrays | None
+
+
+def to_arrays(x: np.ndarray, y: np.ndarray, info: DatasetInfo, device: str | torch.device) -> Arrays:
+    """Move raw values (uint8 pixels or floats) to `device` first, then normalize there.
+
+    Pixels travel as uint8, a quarter of the bytes of float32, and the arithmetic runs on
+    the device. uint8 pixels are scaled to [0, 1] before the per-channel (x - mean) / std.
+    """
+    raw = torch.from_numpy(np.require(x, requirements=("C", "W"))).to(device)
+    values = raw.float().div_(255.0) if raw.dtype == torch.uint8 else raw.float()
+    values = values.reshape(len(values), *info.input_shape)
+    shape = (1, -1) + (1,) * (len(info.input_shape) - 1)  # broadcast over channel axis
+    mean = torch.tensor(info.mean, dtype=torch.float32, device=values.device).reshape(shape)
+    std = torch.tensor(info.std, dtype=torch.float32, device=values.device).reshape(shape)
+    values.sub_(mean).div_(std)
+    labels = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
+    return Arrays(values, labels)

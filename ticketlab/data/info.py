@@ -1,0 +1,16 @@
+"""What a model and a loader need to know about a dataset, without loading it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    name: str
+    input_shape: tuple[int, ...]  # (C, H, W) for images, (40,) for mnist1d
+    num_classes: int
+    mean: tuple[float, ...]  # per channel; inputs are stored as (x - mean) / std
+    std: tuple[float, ...]
+    augment: bool  # whether random crop + flip is the sensible training default
+    crop_padding: int  # zero padding of the random crop (used only if augment)
+    flip: bool  # whether a horizontal flip keeps the class (not for digits or letters)

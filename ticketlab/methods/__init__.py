@@ -1,0 +1,9 @@
+"""One module per published method; each composes data, models, sparse, prune and train.
+
+`RUNNERS` maps an experiment kind to the function that carries it out. A runner gets
+its spec, its run directory and a context, and returns the result dict; it writes files
+only through the run directory.
+"""
+from .train import run_train
+
+RUNNERS = {"train": run_train}

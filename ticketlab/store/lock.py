@@ -1,0 +1,65 @@
+"""One process per run directory, via an advisory `flock`.
+
+The kernel drops the lock when its holder dies (even by SIGKILL), so a crashed run never
+leaves a stale lock behind. The holder writes its PID into the lock file so a waiting
+process can say who it is waiting for.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..errors import RunLockedError
+
+
+class RunLock:
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def holder(self) -> str:
+        try:
+            return self.path.read_text().strip() or "an unknown process"
+        except OSError:
+            return "an unknown process"
+
+    def acquire(self, wait: bool = True, on_wait: Callable[[str], None] | None = None,
+                poll_s: float = 0.5) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        told = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not wait:
+                    holder = self.holder()
+                    os.close(fd)
+                    raise RunLockedError(
+                        f"Another process ({holder}) is running this experiment in {self.path.parent}. "
+                        "Wait for it to finish (rerun without --no-wait), or stop that process.") from None
+                if not told and on_wait is not None:
+                    on_wait(f"Waiting for {self.holder()}, which is running this experiment...")
+                    told = True
+                time.sleep(poll_s)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()

@@ -1,0 +1,60 @@
+"""The root of all run directories and its index."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import TicketlabError
+from ..spec import Spec, spec_from_dict
+from .index import RunIndex
+from .run_dir import RunDir
+
+DEFAULT_RUNS_DIR = "runs"
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("TICKETLAB_RUNS") or DEFAULT_RUNS_DIR)
+
+
+class RunStore:
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root else default_runs_dir()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.index = RunIndex(self.root / "index.sqlite")
+
+    def run_dir(self, spec: Spec) -> RunDir:
+        return RunDir(self.root / spec.run_id, spec)
+
+    def record(self, run: RunDir, metrics: dict | None = None) -> None:
+        self.index.record(run.run_id, run.spec.kind, run.status(), run.spec.to_dict(), str(run.path), metrics)
+
+    def open(self, run_id: str) -> RunDir:
+        """The run whose id (or unique id prefix, or directory path) is given."""
+        path = Path(run_id)
+        if not (path.is_dir() and (path / "spec.json").exists()):
+            matches = sorted(p for p in self.root.glob(f"{run_id}*") if (p / "spec.json").exists())
+            if not matches:
+                matches = sorted(p for p in self.root.glob(f"*-{run_id}*") if (p / "spec.json").exists())
+            if len(matches) != 1:
+                what = "No run" if not matches else f"{len(matches)} runs"
+                raise TicketlabError(f"{what} in {self.root} match '{run_id}'. "
+                                     "List runs with `ticketlab runs` and give a longer id.")
+            path = matches[0]
+        spec = spec_from_dict(json.loads((path / "spec.json").read_text()))
+        return RunDir(path, spec)
+
+    def sync(self) -> None:
+        """Bring the index up to date with the run directories on disk."""
+        for path in sorted(self.root.iterdir()):
+            if not (path / "spec.json").exists():
+                continue
+            try:
+                run = self.open(str(path))
+            except TicketlabError:
+                continue
+            known = self.index.get(run.run_id)
+            status = run.status()
+            if known is None or known["status"] != status:
+                metrics = run.result().get("metrics") if run.finished else None
+                self.record(run, metrics)

@@ -1,0 +1,36 @@
+"""Training durations written as `40ep` (epochs) or `2000it` (iterations)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..errors import SpecError
+
+_PATTERN = re.compile(r"^\s*(\d+)\s*(ep|it)\s*$")
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # 'ep' or 'it'
+
+    @classmethod
+    def parse(cls, text: str | int) -> "Duration":
+        if isinstance(text, int) and not isinstance(text, bool):
+            text = f"{text}it"
+        match = _PATTERN.match(str(text))
+        if not match:
+            raise SpecError(
+                f"Malformed duration '{text}': write a whole number followed by 'ep' for epochs "
+                "or 'it' for iterations, e.g. '40ep' or '2000it'.")
+        return cls(int(match.group(1)), match.group(2))
+
+    def steps(self, steps_per_epoch: int) -> int:
+        return self.amount * steps_per_epoch if self.unit == "ep" else self.amount
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+
+def to_steps(text: str | int, steps_per_epoch: int) -> int:
+    return Duration.parse(text).steps(steps_per_epoch)

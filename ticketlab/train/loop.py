@@ -1,0 +1,140 @@
+"""The one training loop.
+
+Everything a step does is visible here: take a batch from the device-resident loader,
+forward under autocast, backward, mask the gradients, step, mask the weights. The
+learning rate is a pure function of the step, the data order a pure function of
+(seed, epoch), so `state_dict()` at any step is enough to resume bit-identically.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..data import DatasetSplits, DeviceLoader
+from ..progress import Progress
+from ..sparse import Mask, MaskEnforcer
+from .checkpoint import rng_state, set_rng_state
+from .device import autocast, memory_format
+from .duration import to_steps
+from .evaluate import evaluate
+from .optim import build_optimizer
+from .schedule import lr_factor
+
+Callback = Callable[[dict], None]
+
+
+class Trainer:
+    def __init__(self, spec, model: torch.nn.Module, data: DatasetSplits, device: torch.device,
+                 mask: Mask | None = None):
+        self.spec, self.data, self.device = spec, data, device
+        info = data.info
+        augment = info.augment if spec.augment is None else spec.augment
+        self.loader = DeviceLoader(data.train, spec.batch_size, seed=spec.order_seed, augment=augment,
+                                   crop_padding=info.crop_padding, flip=info.flip)
+        self.steps_per_epoch = self.loader.steps_per_epoch
+        self.total_steps = self.steps(spec.duration)
+        self.eval_every = self.steps(spec.eval_every)
+        self.memory_format = memory_format(device, getattr(model, "is_conv", False))
+        self.model = model.to(device=device, memory_format=self.memory_format)
+        self.optimizer = build_optimizer(spec.optimizer, self.model.parameters(), lr=spec.lr,
+                                         momentum=spec.momentum, nesterov=spec.nesterov,
+                                         weight_decay=spec.weight_decay)
+        self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
+        self.lr_factor = lr_factor(spec.schedule, total_steps=self.total_steps,
+                                   milestones=[self.steps(m) for m in spec.milestones], gamma=spec.gamma,
+                                   warmup_steps=self.steps(spec.warmup))
+        self.enforcer: MaskEnforcer | None = None
+        self.step = 0
+        self.history: list[dict] = []
+        self._loss_sum = torch.zeros((), device=device)
+        self._loss_count = 0
+        if mask is not None:
+            self.set_mask(mask)
+
+    def steps(self, duration: str) -> int:
+        return to_steps(duration, self.steps_per_epoch)
+
+    # -- masks --------------------------------------------------------------------------
+    def set_mask(self, mask: Mask | None) -> None:
+        """Enforce `mask` from now on: masked weights and their optimizer state become zero."""
+        self.enforcer = MaskEnforcer(self.model, mask) if mask is not None else None
+        if self.enforcer is not None:
+            self.enforcer.install(self.optimizer)
+
+    # -- state --------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "rng": rng_state(), "history": list(self.history),
+                "loss_sum": self._loss_sum.detach().cpu(), "loss_count": self._loss_count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step = int(state["step"])
+        self.history = list(state.get("history", []))
+        self._loss_sum = state.get("loss_sum", torch.zeros(())).to(self.device)
+        self._loss_count = int(state.get("loss_count", 0))
+        set_rng_state(state["rng"])
+        if self.enforcer is not None:
+            self.enforcer.apply_to_weights()
+
+    # -- training -----------------------------------------------------------------------
+    def train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        factor = self.lr_factor(self.step)
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * factor
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)
+        with autocast(self.device):
+            loss = F.cross_entropy(self.model(x), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.enforcer is not None:
+            self.enforcer.apply_to_grads()
+        self.optimizer.step()
+        if self.enforcer is not None:
+            self.enforcer.apply_to_weights()
+        self._loss_sum += loss.detach().float()
+        self._loss_count += 1
+
+    def run(self, until: int | None = None, *, progress: Progress | None = None,
+            checkpoint_every: int = 0, on_checkpoint: Callback | None = None,
+            on_eval: Callback | None = None) -> None:
+        """Train from the current step up to step `until` (default: the end of training)."""
+        until = self.total_steps if until is None else min(until, self.total_steps)
+        self.model.train()
+        while self.step < until:
+            epoch, start = divmod(self.step, self.steps_per_epoch)
+            for x, y in self.loader.epoch(epoch, start_step=start):
+                self.train_step(x, y)
+                self.step += 1
+                if progress is not None:
+                    progress.advance(self.step)
+                if self.step % self.eval_every == 0 or self.step == self.total_steps:
+                    record = self.evaluate_now()
+                    if on_eval is not None:
+                        on_eval(record)
+                if on_checkpoint is not None and checkpoint_every and self.step % checkpoint_every == 0 \
+                        and self.step < self.total_steps:
+                    on_checkpoint(self.state_dict())
+                if self.step >= until:
+                    break
+
+    def evaluate_now(self) -> dict:
+        """Evaluate on test (and validation) data, append to the history and return the record."""
+        record = {"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 4),
+                  "lr": self.optimizer.param_groups[0]["lr"],
+                  "train_loss": self._loss_sum.item() / max(self._loss_count, 1)}
+        self._loss_sum.zero_()
+        self._loss_count = 0
+        record["test"] = self.evaluate("test")
+        if self.data.val is not None:
+            record["val"] = self.evaluate("val")
+        self.history.append(record)
+        return record
+
+    def evaluate(self, split: str = "test") -> dict:
+        arrays = getattr(self.data, split)
+        return evaluate(self.model, arrays.x, arrays.y, self.data.info.num_classes)
