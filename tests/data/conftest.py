@@ -112,7 +112,7 @@ def http_server():
     """A loopback server: set `.files[path] = bytes`, `.cut_short.add(path)`; `.url` is its base."""
     handler = type("Handler", (_Handler,), {"files": {}, "cut_short": set()})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     handler.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:

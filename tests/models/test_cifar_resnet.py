@@ -9,11 +9,17 @@ def count(model):
     return sum(p.numel() for p in model.parameters())
 
 
+def count_on_meta(name, shape, classes=10):
+    """Parameter count of a model built on the meta device: shapes only, no compute."""
+    with torch.device("meta"):
+        return count(build_model(name, shape, classes))
+
+
 # OpenLTH's counts, with 1x1 conv + BN shortcuts where the shape changes.
 @pytest.mark.parametrize("name, params", [
     ("cifar_resnet_20", 272_474), ("cifar_resnet_110", 1_730_714), ("cifar_resnet_14_128", 11_093_130)])
 def test_parameter_counts(name, params):
-    assert count(build_model(name, (3, 32, 32), 10)) == params
+    assert count_on_meta(name, (3, 32, 32)) == params
 
 
 def test_default_width_is_16():
@@ -26,6 +32,7 @@ def test_default_width_is_16():
 
 def test_resnet20_structure():
     model = build_model("cifar_resnet_20", (3, 32, 32), 10)
+    assert count(model) == count_on_meta("cifar_resnet_20", (3, 32, 32)) == 272_474
     assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
     blocks = model.blocks()
     assert blocks == [[f"stages.{s}.{b}" for b in range(3)] for s in range(3)]
@@ -71,3 +78,27 @@ def test_bad_depth_says_6n_plus_2(name):
     with pytest.raises(UnknownNameError, match=r"6n\+2") as caught:
         build_model(name, (3, 32, 32), 10)
     assert "20, 32, 44, 56, 110" in str(caught.value)
+
+
+def test_stages_halve_the_map():
+    model = build_model("cifar_resnet_8", (3, 32, 32), 10)
+    sides = []
+    for stage in model.stages:
+        stage.register_forward_hook(lambda m, args, out: sides.append(tuple(out.shape[1:])))
+    model(torch.randn(2, 3, 32, 32))
+    assert sides == [(16, 32, 32), (32, 16, 16), (64, 8, 8)]
+
+
+def test_identity_shortcut_carries_the_signal():
+    # With its residual branch silenced, a block without a shortcut conv is the identity
+    # (its input is already post-ReLU), so removing it must not change the output.
+    torch.manual_seed(0)
+    model = build_model("cifar_resnet_20", (3, 32, 32), 10).eval()
+    block = model.stages[0][1]
+    with torch.no_grad():
+        block.bn2.weight.zero_()
+        block.bn2.bias.zero_()
+    x = torch.randn(2, 3, 32, 32)
+    expected = model(x)
+    model.stages[0][1] = torch.nn.Identity()
+    torch.testing.assert_close(model(x), expected)

@@ -58,10 +58,9 @@ def test_channels_last_matches():
     torch.testing.assert_close(model(x.to(memory_format=torch.channels_last)), expected)
 
 
-@pytest.mark.parametrize("name, shape", [("cifar_resnet_8_4", (3, 32, 32)), ("vgg11", (3, 32, 32))])
-def test_compiles_without_graph_breaks(name, shape):
+def test_compiles_without_graph_breaks():
     torch.manual_seed(0)
-    model = build_model(name, shape, 10)
-    x = torch.randn(4, *shape)
+    model = build_model("cifar_resnet_8_4", (3, 32, 32), 10)
+    x = torch.randn(4, 3, 32, 32)
     compiled = torch.compile(model, backend="aot_eager", fullgraph=True)
     torch.testing.assert_close(compiled(x), model(x))

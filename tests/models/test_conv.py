@@ -37,3 +37,18 @@ def test_conv6_smallest_image():
     assert build_model("conv6", (1, 8, 8), 10)(torch.randn(2, 1, 8, 8)).shape == (2, 10)
     with pytest.raises(ModelShapeError, match="at least 8x8"):
         build_model("conv6", (1, 7, 7), 10)
+
+
+def conv_input_sides(model, x):
+    sides = []
+    hooks = [m.register_forward_pre_hook(lambda m, args: sides.append(args[0].shape[-1]))
+             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    model(x)
+    for hook in hooks:
+        hook.remove()
+    return sides
+
+
+def test_pools_close_each_stage_of_two_convs():
+    model = build_model("conv6", (3, 32, 32), 10)
+    assert conv_input_sides(model, torch.randn(1, 3, 32, 32)) == [32, 32, 16, 16, 8, 8]

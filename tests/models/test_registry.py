@@ -12,7 +12,7 @@ INVALID = ["", "mlp", "mlp_", "mlp_0", "mlp_300_", "mlp_300_x", "mlp_-3", "mlp_0
            "resnet50", "cifar_resnet", "cifar_resnet_", "cifar_resnet_21", "cifar_resnet_2",
            "cifar_resnet_20_0", "cifar_resnet_020", "cifar_resnet_20_16_16", "cifar_resnet_20_x"]
 SMALL = {"lenet_300_100": (1, 28, 28), "lenet5": (1, 28, 28), "conv4": (1, 28, 28),
-         "vgg11": (3, 32, 32), "cifar_resnet_8_4": (3, 32, 32), "resnet18": (3, 32, 32)}
+         "vgg11": (3, 32, 32), "cifar_resnet_8_4": (3, 32, 32)}  # resnet18/34 share cifar_resnet's code
 
 
 def test_patterns_list_every_family():

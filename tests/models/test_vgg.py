@@ -17,7 +17,8 @@ def count(model):
     ("vgg19", 20_040_522, [2, 2, 4, 4, 4]),
 ])
 def test_vgg_counts_and_stages(name, params, layers):
-    model = build_model(name, (3, 32, 32), 10)
+    with torch.device("meta"):  # shapes only, no compute
+        model = build_model(name, (3, 32, 32), 10)
     assert count(model) == params
     blocks = model.blocks()
     assert [len(stage) for stage in blocks] == layers
@@ -49,3 +50,13 @@ def test_vgg_on_larger_images_keeps_512_features():
     model = build_model("vgg11", (3, 64, 64), 10)
     assert model.fc.in_features == 512
     assert model(torch.randn(2, 3, 64, 64)).shape == (2, 10)
+
+
+def test_pools_sit_between_stages():
+    model = build_model("vgg11", (3, 32, 32), 10)
+    sides = []
+    for module in model.modules():
+        if isinstance(module, torch.nn.Conv2d):
+            module.register_forward_pre_hook(lambda m, args: sides.append(args[0].shape[-1]))
+    model(torch.randn(2, 3, 32, 32))
+    assert sides == [32, 16, 8, 8, 4, 4, 2, 2]

@@ -17,9 +17,6 @@ class Arrays:
     def __len__(self) -> int:
         return len(self.y)
 
-    def subset(self, index: torch.Tensor) -> "Arrays":
-        return Arrays(self.x[index.to(self.x.device)], self.y[index.to(self.y.device)])
-
 
 @dataclass
 class DatasetSplits:

@@ -53,13 +53,25 @@ def _match(folder: Path, entry: DatasetEntry) -> Path | None:
     return archive if archive.is_file() else None
 
 
+def _safe_extractall(tar: tarfile.TarFile, dest: Path) -> None:
+    """Extract plain files and folders only, never outside `dest` (links, devices, '..' refused)."""
+    if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
+        tar.extractall(dest, filter="data")
+        return
+    for member in tar.getmembers():  # the same rules, for older Pythons
+        target = (dest / member.name).resolve()
+        if not (member.isfile() or member.isdir()) or not target.is_relative_to(dest.resolve()):
+            raise tarfile.TarError(f"refusing to extract {member.name!r}")
+    tar.extractall(dest)
+
+
 def _extract(archive: Path, layout: CifarLayout) -> Path:
     """Extract into a temporary folder, then rename: a half-extracted folder never looks whole."""
     final = archive.parent / layout.folder
     tmp = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".extract-"))
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")  # 'data' refuses links and paths leaving tmp
+            _safe_extractall(tar, tmp)
         if not final.exists():
             os.replace(tmp / layout.folder, final)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:

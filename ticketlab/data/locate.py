@@ -65,7 +65,7 @@ def how_to_provide(entry: DatasetEntry, dirs: list[Path]) -> str:
     """The fix-it half of a 'files not found' message."""
     files = ", ".join(f.filename for f in entry.files)
     searched = ", ".join(str(d) for d in dirs)
-    debian = f" or install the Debian package ({entry.debian_package})," if entry.debian_package else ""
+    debian = f" or run `apt-get install {entry.debian_package}`," if entry.debian_package else ""
     return (f"Searched: {searched}. Put the files ({files}) in a folder and pass it with --data-dir "
             f"(data_dir=...) or ${DATA_ENV} (directly or in a '{entry.name}/' subfolder),{debian} "
             f"or allow the download into {cache_dir(entry)} (unset TICKETLAB_NO_DOWNLOAD; "

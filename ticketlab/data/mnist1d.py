@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,7 @@ def _read_cache(path: Path):
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = tuple(f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-    except (OSError, ValueError, KeyError, EOFError):
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
     n_train = int(NUM_SAMPLES * TRAIN_SPLIT)
     ok = arrays[0].shape == (n_train, FINAL_SEQ_LENGTH) and arrays[2].shape == (NUM_SAMPLES - n_train, FINAL_SEQ_LENGTH)

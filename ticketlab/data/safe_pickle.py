@@ -26,7 +26,9 @@ _ALLOWED = {
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
     ("_codecs", "encode"): __import__("codecs").encode,  # how Python 3 pickles bytes at protocol 2
-    **{("builtins", t.__name__): t for t in (dict, list, tuple, bytes, bytearray, str, int, float)},
+    # Python 2 pickles (the official files) name the builtins module '__builtin__'.
+    **{(module, t.__name__): t for module in ("builtins", "__builtin__")
+       for t in (dict, list, tuple, bytes, bytearray, str, int, float)},
 }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 NUM_TRAIN, NUM_TEST, NUM_CLASSES, SHAPE = 512, 256, 4, (1, 8, 8)
 SEED = 20240601
-NOISE = 0.75
+NOISE = 1.5
 
 
 def generate() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

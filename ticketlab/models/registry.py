@@ -58,7 +58,8 @@ def _check_forward(model: TicketModel) -> None:
     Eval mode, so BatchNorm neither updates its running statistics nor refuses a single
     example; no randomness is drawn, so the seed still fixes the weights alone.
     """
-    example = torch.zeros((1, *model.input_shape))
+    device = next(model.parameters()).device  # also under torch.device("meta") or "cuda"
+    example = torch.zeros((1, *model.input_shape), device=device)
     was_training = model.training
     model.eval()
     try:
@@ -75,7 +76,11 @@ def _check_forward(model: TicketModel) -> None:
 
 
 def build_model(name: str, input_shape: tuple[int, ...], num_classes: int) -> TicketModel:
-    """Build and initialize a model; seed with `torch.manual_seed` beforehand for reproducibility."""
+    """Build and initialize a model; `torch.manual_seed` beforehand fixes its weights.
+
+    Unknown names raise UnknownNameError, inputs the model cannot take ModelShapeError.
+    Under `with torch.device("meta")` it builds shapes only (cheap parameter counts).
+    """
     family, plan = _lookup(name)
     input_shape = tuple(int(d) for d in input_shape)
     _check_sizes(name, input_shape, num_classes)

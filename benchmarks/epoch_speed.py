@@ -1,0 +1,166 @@
+"""Epoch time: ticketlab dense vs ticketlab with a 10%-density mask vs the usual pipeline.
+
+(a) ticketlab dense: device-resident data, the one training loop.
+(b) ticketlab with a 10%-density mask enforced by fused multiplies after each step.
+(c) the usual reference: a per-sample Dataset (ToTensor + Normalize per image) behind a
+    torch.utils.data.DataLoader, masks held by torch.nn.utils.prune.
+
+Variants are run interleaved, several times, in one process; the median is reported, and
+the ratios come from the same run. Targets: (b) <= 1.05 x (a); (c) >= 1.5 x (b) on
+LeNet-300-100. With CUDA, also ResNet-20 on a CIFAR-shaped tensor set at batch 128.
+
+    python benchmarks/epoch_speed.py [--repeats 3] [--conv-steps 40]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils import prune
+from torch.utils.data import DataLoader, Dataset
+
+from report import machine, save, table
+
+from ticketlab.context import RunContext
+from ticketlab.methods.train import prepare
+from ticketlab.sparse import Mask
+from ticketlab.spec import TrainSpec
+from ticketlab.train import Trainer
+
+
+def random_mask(model, density: float, seed: int = 0) -> Mask:
+    g = torch.Generator().manual_seed(seed)
+    params = dict(model.named_parameters())
+    return Mask({n: torch.rand(params[n].shape, generator=g) < density for n in model.prunable_names})
+
+
+def ticketlab_seconds(spec: TrainSpec, steps: int, device: torch.device, density: float | None) -> float:
+    data, model = prepare(spec, RunContext(device=device))
+    mask = random_mask(model, density) if density is not None else None
+    trainer = Trainer(spec, model, data, device, mask=mask)
+    trainer.run(until=3)  # warm-up: allocator, kernels
+    _sync(device)
+    start = time.perf_counter()
+    trainer.run(until=3 + steps)
+    _sync(device)
+    return time.perf_counter() - start
+
+
+class PerSampleImages(Dataset):
+    """What torchvision's datasets do: one uint8 image at a time, ToTensor + Normalize."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, mean: float, std: float):
+        self.images, self.labels, self.mean, self.std = images, labels, mean, std
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        x = self.images[i].to(torch.float32).div(255.0)
+        return (x - self.mean) / self.std, int(self.labels[i])
+
+
+def reference_seconds(spec: TrainSpec, steps: int, density: float) -> float:
+    data, model = prepare(spec, RunContext(device=torch.device("cpu")))
+    info = data.info
+    mean, std = info.mean[0], info.std[0]
+    images = ((data.train.x * std + mean) * 255).round().clamp(0, 255).to(torch.uint8)
+    loader = DataLoader(PerSampleImages(images, data.train.y.cpu(), mean, std), batch_size=spec.batch_size,
+                        shuffle=True, num_workers=0)
+    mask = random_mask(model, density)
+    modules = dict(model.named_modules())
+    for name in mask:
+        prune.custom_from_mask(modules[name.rsplit(".", 1)[0]], "weight", mask[name])
+    optimizer = torch.optim.SGD(model.parameters(), lr=spec.lr)
+    batches = iter(loader)
+    start = None
+    for step in range(3 + steps):
+        if step == 3:
+            start = time.perf_counter()
+        x, y = next(batches)
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def _sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def measure(model: str, steps: int, repeats: int) -> dict:
+    spec = TrainSpec(model=model, dataset="fashion_mnist", duration="1000ep", eval_every="1000ep")
+    cpu = torch.device("cpu")
+    times = {"a_dense": [], "b_masked": [], "c_reference": []}
+    for _ in range(repeats):  # interleaved, so drift in machine load hits all variants alike
+        times["a_dense"].append(ticketlab_seconds(spec, steps, cpu, None))
+        times["b_masked"].append(ticketlab_seconds(spec, steps, cpu, 0.1))
+        times["c_reference"].append(reference_seconds(spec, steps, 0.1))
+    steps_per_epoch = 469  # Fashion-MNIST, batch 128
+    median = {k: statistics.median(v) for k, v in times.items()}
+    epoch = {k: v / steps * steps_per_epoch for k, v in median.items()}
+    return {"model": model, "steps_timed": steps, "repeats": repeats, "epoch_seconds": epoch, "raw_seconds": times,
+            "b_over_a": median["b_masked"] / median["a_dense"],
+            "c_over_b": median["c_reference"] / median["b_masked"]}
+
+
+def cuda_resnet20(repeats: int) -> dict | None:
+    if not torch.cuda.is_available():
+        return None
+    spec = TrainSpec(model="cifar_resnet_20", dataset="cifar10", duration="1000ep", eval_every="1000ep")
+    from ticketlab.data import Arrays, DatasetSplits, dataset_info
+    from ticketlab.models import build_model
+    device = torch.device("cuda")
+    info = dataset_info("cifar10")
+    g = torch.Generator().manual_seed(0)
+    train = Arrays(torch.randn(50000, 3, 32, 32, generator=g).to(device), torch.randint(0, 10, (50000,), generator=g).to(device))
+    test = Arrays(train.x[:1000], train.y[:1000])
+    data = DatasetSplits(info=info, train=train, test=test, val=None)
+    seconds = []
+    for _ in range(repeats):
+        torch.manual_seed(0)
+        trainer = Trainer(spec, build_model(spec.model, info.input_shape, info.num_classes), data, device)
+        trainer.run(until=20)
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        trainer.run(until=20 + trainer.steps_per_epoch)
+        torch.cuda.synchronize()
+        seconds.append(time.perf_counter() - start)
+    return {"model": "cifar_resnet_20", "batch_size": 128, "epoch_seconds": statistics.median(seconds), "raw_seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--lenet-steps", type=int, default=469, help="steps timed for LeNet-300-100 (469 = 1 epoch)")
+    parser.add_argument("--conv-steps", type=int, default=30, help="steps timed for Conv-4 (extrapolated to an epoch)")
+    args = parser.parse_args()
+    results = [measure("lenet_300_100", args.lenet_steps, args.repeats), measure("conv4", args.conv_steps, args.repeats)]
+    gpu = cuda_resnet20(args.repeats)
+    rows = [[r["model"], f"{r['epoch_seconds']['a_dense']:.2f}", f"{r['epoch_seconds']['b_masked']:.2f}",
+             f"{r['epoch_seconds']['c_reference']:.2f}", f"{r['b_over_a']:.3f}", f"{r['c_over_b']:.2f}"] for r in results]
+    for row in rows:
+        print("  ".join(row))
+    markdown = "\n".join([
+        "## Epoch time on Fashion-MNIST (`benchmarks/epoch_speed.py`)",
+        "",
+        f"Machine: {machine()}. Batch 128, SGD; median of {args.repeats} interleaved repeats; Conv-4 timed on "
+        f"{args.conv_steps} steps and scaled to an epoch of 469 steps. (a) ticketlab dense, (b) ticketlab with a "
+        "10%-density mask, (c) per-sample `Dataset` + `DataLoader` with masks held by `torch.nn.utils.prune`.",
+        "Targets: b/a <= 1.05; c/b >= 1.5 on LeNet-300-100.",
+        "",
+        table(["model", "(a) s/epoch", "(b) s/epoch", "(c) s/epoch", "b/a", "c/b"], rows),
+    ])
+    if gpu:
+        markdown += f"\n\nCUDA: ResNet-20 on a CIFAR-shaped tensor set, batch 128, bf16 autocast, channels_last: " \
+                    f"{gpu['epoch_seconds']:.2f} s/epoch (target <= 2 s on an H100)."
+    save("epoch_speed", {"machine": machine(), "cpu": results, "cuda": gpu}, markdown)
+
+
+if __name__ == "__main__":
+    main()
