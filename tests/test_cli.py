@@ -77,3 +77,37 @@ def test_corrupt_checkpoint_is_reported_and_restart_recovers(capsys, runs_dir):
 def test_module_entry_point_and_console_script_agree():
     result = subprocess.run([sys.executable, "-m", "ticketlab", "datasets"], capture_output=True, text=True)
     assert result.returncode == 0 and "fashion_mnist: input (1, 28, 28), 10 classes" in result.stdout
+
+
+def test_a_misfit_model_leaves_no_run_directory(capsys, runs_dir):
+    code, _, err = cli(capsys, "train", "--model", "conv4", "--dataset", "mnist1d", "--epochs", "1")
+    assert code == 2 and "conv4" in err and "(40,)" in err
+    assert not runs_dir.exists() or not [p for p in runs_dir.iterdir() if p.is_dir()]
+
+
+def test_rerunning_a_finished_spec_does_not_even_import_torch(runs_dir):
+    args = [sys.executable, "-c", "import sys; from ticketlab.cli import main; code = main(sys.argv[1:]);"
+            "print('torch' in sys.modules); sys.exit(code)", "train", *TINY, "--quiet"]
+    first = subprocess.run(args, capture_output=True, text=True, check=True)
+    assert "finished:" in first.stdout and first.stdout.strip().endswith("True")
+    second = subprocess.run(args, capture_output=True, text=True, check=True)
+    assert "reused" in second.stdout and second.stdout.strip().endswith("False")
+
+
+def test_truncated_dataset_file_is_a_clear_error(capsys, runs_dir, tmp_path):
+    import gzip
+    import shutil
+    from pathlib import Path
+    source = Path("/usr/share/datasets/fashion-mnist")
+    if not source.exists():
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    data = tmp_path / "data"
+    data.mkdir()
+    for f in source.iterdir():
+        shutil.copy(f, data / f.name)
+    raw = gzip.decompress((data / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    (data / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(raw[:-100]))
+    code, _, err = cli(capsys, "train", "--model", "mlp_32", "--dataset", "fashion_mnist", "--epochs", "1",
+                       "--data-dir", str(data))
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "t10k-labels" in err, err

@@ -5,11 +5,9 @@ import os
 import traceback
 from dataclasses import dataclass
 
-from .context import RunContext
 from .progress import Progress
 from .spec import Spec
 from .store import RunDir, RunStore
-from .train.device import resolve_device
 
 
 @dataclass
@@ -29,12 +27,15 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
         restart: bool = False, wait: bool = True) -> RunResult:
     """Run `spec` once: a finished spec returns its stored result without computing."""
-    from .methods import RUNNERS
-
     store = RunStore(runs_dir)
     run_dir = store.run_dir(spec)
     if run_dir.finished:
         return _result(run_dir, reused=True)
+    from .context import RunContext  # these import torch: only when there is work to do
+    from .methods import RUNNERS
+    from .train.device import resolve_device
+
+    spec.preflight()
     progress = progress or Progress()
     run_dir.create()
     run_dir.lock.acquire(wait=wait, on_wait=progress.note)

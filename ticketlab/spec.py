@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import yaml
@@ -51,6 +51,9 @@ class Spec:
         """Every field, defaults included, for display and the index."""
         return {"kind": self.kind, **{f.name: _plain(getattr(self, f.name)) if not isinstance(
             getattr(self, f.name), Spec) else getattr(self, f.name).to_dict() for f in dataclasses.fields(self)}}
+
+    def preflight(self) -> None:
+        """Checks too costly for construction (they may build a model); run before any work."""
 
     def replace(self, **changes) -> "Spec":
         return dataclasses.replace(self, **changes)
@@ -118,6 +121,17 @@ class TrainSpec(Spec):
         _check(0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}.")
         _check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}.")
         _check(self.val_size >= 0, f"val_size must be >= 0, got {self.val_size}.")
+
+    def preflight(self) -> None:
+        """Refuse a model that does not fit the dataset before any directory or training exists."""
+        import torch
+
+        from .data import dataset_info
+        from .models import build_model
+
+        info = dataset_info(self.dataset)
+        with torch.device("meta"):  # shapes only: no memory, no initialization cost
+            build_model(self.model, info.input_shape, info.num_classes)
 
     @property
     def order_seed(self) -> int:

@@ -4,12 +4,14 @@
     loader = DeviceLoader(splits.train, 128, seed=0, augment=splits.info.augment,
                           crop_padding=splits.info.crop_padding, flip=splits.info.flip)
     for x, y in loader.epoch(0): ...
+
+The registry imports no torch; readers and the loader load on first use.
 """
-from .arrays import Arrays, DatasetSplits
+from ..lazy import lazy_exports
 from .info import DatasetInfo
-from .load import load_dataset
-from .loader import DeviceLoader
 from .registry import DATASET_NAMES, dataset_info
 
+__getattr__ = lazy_exports(__name__, {"Arrays": ".arrays", "DatasetSplits": ".arrays", "load_dataset": ".load",
+                                      "DeviceLoader": ".loader"})
 __all__ = ["Arrays", "DatasetInfo", "DatasetSplits", "DATASET_NAMES", "DeviceLoader",
            "dataset_info", "load_dataset"]

@@ -14,9 +14,7 @@ from .base import TicketModel
 from .layers import linear_stack
 from .shapes import image_shape
 
-PATTERNS = ["conv2", "conv4", "conv6"]
 STAGE_WIDTHS = [64, 128, 256]
-STAGES = {"conv2": 1, "conv4": 2, "conv6": 3}
 
 
 class ConvNet(TicketModel):
@@ -41,10 +39,6 @@ class ConvNet(TicketModel):
         for layer in self.fc_layers:
             x = F.relu(layer(x))
         return self.fc(x)
-
-
-def parse(name: str) -> int | None:
-    return STAGES.get(name)
 
 
 def build(name: str, num_stages: int, input_shape: tuple[int, ...], num_classes: int) -> ConvNet:

@@ -14,7 +14,6 @@ from .base import TicketModel
 from .layers import linear_stack
 from .shapes import image_shape
 
-PATTERNS = ["lenet5"]
 MIN_SIDE = 12  # 12 -> conv(pad 2) 12 -> pool 6 -> conv 2 -> pool 1
 
 
@@ -41,10 +40,6 @@ class LeNet5(TicketModel):
         for layer in self.fc_layers:
             x = F.relu(layer(x))
         return self.fc(x)
-
-
-def parse(name: str) -> str | None:
-    return name if name == "lenet5" else None
 
 
 def build(name: str, plan: str, input_shape: tuple[int, ...], num_classes: int) -> LeNet5:

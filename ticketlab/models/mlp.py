@@ -9,9 +9,6 @@ from torch import nn
 
 from .base import TicketModel
 from .layers import linear_stack
-from .naming import BadName, positive_int
-
-PATTERNS = ["lenet_300_100", "mlp_W1_W2_..."]
 
 
 class MLP(TicketModel):
@@ -27,17 +24,6 @@ class MLP(TicketModel):
         for layer in self.fc_layers:
             x = F.relu(layer(x))
         return self.fc(x)
-
-
-def parse(name: str) -> list[int] | None:
-    if name == "lenet_300_100":
-        return [300, 100]
-    if name != "mlp" and not name.startswith("mlp_"):
-        return None
-    widths = [positive_int(part) for part in name.split("_")[1:]]
-    if not widths or None in widths:
-        raise BadName("An mlp name lists one or more positive hidden widths, e.g. mlp_300_100.")
-    return widths
 
 
 def build(name: str, widths: list[int], input_shape: tuple[int, ...], num_classes: int) -> MLP:

@@ -3,46 +3,16 @@ from __future__ import annotations
 
 import torch
 
-from ticketlab.errors import ModelShapeError, UnknownNameError
+from ticketlab.errors import ModelShapeError
 
 from . import cifar_resnet, conv, lenet5, mlp, resnet, vgg
 from .base import TicketModel
 from .init import initialize
-from .naming import BadName
+from .naming import MODEL_PATTERNS, is_valid_model_name, parse_model_name  # noqa: F401 (re-exported)
 from .shapes import misfit
 
-FAMILIES = [mlp, lenet5, conv, vgg, cifar_resnet, resnet]
-MODEL_PATTERNS: list[str] = [pattern for family in FAMILIES for pattern in family.PATTERNS]
-
-
-def _unknown(name: str, fix: str = "") -> UnknownNameError:
-    error = UnknownNameError("model", name, MODEL_PATTERNS)
-    if fix:
-        error.args = (f"{error.args[0]} {fix}",)
-    return error
-
-
-def _lookup(name: str):
-    """(family module, plan) for a name, or UnknownNameError."""
-    if not isinstance(name, str):
-        raise _unknown(repr(name))
-    for family in FAMILIES:
-        try:
-            plan = family.parse(name)
-        except BadName as bad:
-            raise _unknown(name, str(bad)) from None
-        if plan is not None:
-            return family, plan
-    raise _unknown(name)
-
-
-def is_valid_model_name(name: str) -> bool:
-    """Syntax check only: nothing is built, the input shape is not looked at."""
-    try:
-        _lookup(name)
-    except UnknownNameError:
-        return False
-    return True
+FAMILIES = {"mlp": mlp, "lenet5": lenet5, "conv": conv, "vgg": vgg, "cifar_resnet": cifar_resnet,
+            "resnet": resnet}
 
 
 def _check_sizes(name: str, input_shape: tuple[int, ...], num_classes: int) -> None:
@@ -81,7 +51,8 @@ def build_model(name: str, input_shape: tuple[int, ...], num_classes: int) -> Ti
     Unknown names raise UnknownNameError, inputs the model cannot take ModelShapeError.
     Under `with torch.device("meta")` it builds shapes only (cheap parameter counts).
     """
-    family, plan = _lookup(name)
+    family_name, plan = parse_model_name(name)
+    family = FAMILIES[family_name]
     input_shape = tuple(int(d) for d in input_shape)
     _check_sizes(name, input_shape, num_classes)
     model = family.build(name, plan, input_shape, int(num_classes))

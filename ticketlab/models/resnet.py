@@ -5,13 +5,7 @@ from __future__ import annotations
 
 from .residual import ResidualNet
 
-PATTERNS = ["resnet18", "resnet34"]
 WIDTHS = [64, 128, 256, 512]
-DEPTHS = {"resnet18": [2, 2, 2, 2], "resnet34": [3, 4, 6, 3]}
-
-
-def parse(name: str) -> list[int] | None:
-    return DEPTHS.get(name)
 
 
 def build(name: str, depths: list[int], input_shape: tuple[int, ...], num_classes: int) -> ResidualNet:

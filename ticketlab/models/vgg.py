@@ -20,14 +20,7 @@ from .base import TicketModel
 from .layers import ConvBN
 from .shapes import image_shape
 
-PATTERNS = ["vgg11", "vgg13", "vgg16", "vgg19"]
 MIN_SIDE = 32
-PLANS = {
-    "vgg11": [[64], [128], [256, 256], [512, 512], [512, 512]],
-    "vgg13": [[64, 64], [128, 128], [256, 256], [512, 512], [512, 512]],
-    "vgg16": [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]],
-    "vgg19": [[64, 64], [128, 128], [256] * 4, [512] * 4, [512] * 4],
-}
 
 
 class VGG(TicketModel):
@@ -55,10 +48,6 @@ class VGG(TicketModel):
 
     def blocks(self) -> list[list[str]]:
         return [[f"features.{s}.{b}" for b in range(len(stage))] for s, stage in enumerate(self.features)]
-
-
-def parse(name: str) -> list[list[int]] | None:
-    return PLANS.get(name)
 
 
 def build(name: str, plan: list[list[int]], input_shape: tuple[int, ...], num_classes: int) -> VGG:

@@ -12,17 +12,19 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
 import yaml
 
 from ..atomic import write_json, write_text
 from ..errors import CheckpointError, SpecError
-from ..sparse import Mask, load_mask, load_tensors, save_mask, save_tensors
 from ..spec import Spec
-from ..train.checkpoint import load_checkpoint, save_checkpoint
 from .lock import RunLock
+
+if TYPE_CHECKING:  # torch loads only when tensors are read or written
+    import torch
+
+    from ..sparse import Mask
 
 
 class RunDir:
@@ -92,23 +94,29 @@ class RunDir:
         return self.path / "checkpoint.pt"
 
     def save_checkpoint(self, state: dict) -> None:
+        from ..train.checkpoint import save_checkpoint
         save_checkpoint(self.checkpoint_path, state)
         write_json(self.path / "history.json", state.get("history", []))
 
     def load_checkpoint(self) -> dict | None:
+        from ..train.checkpoint import load_checkpoint
         return load_checkpoint(self.checkpoint_path) if self.checkpoint_path.exists() else None
 
     def discard_checkpoint(self) -> None:
         self.checkpoint_path.unlink(missing_ok=True)
 
-    def save_tensors(self, name: str, tensors: dict[str, torch.Tensor]) -> None:
+    def save_tensors(self, name: str, tensors: dict[str, "torch.Tensor"]) -> None:
+        from ..sparse import save_tensors
         save_tensors(self.path / name, tensors)
 
-    def load_tensors(self, name: str, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    def load_tensors(self, name: str, device: "str | torch.device" = "cpu") -> dict[str, "torch.Tensor"]:
+        from ..sparse import load_tensors
         return load_tensors(self.path / name, device)
 
-    def save_mask(self, name: str, mask: Mask) -> None:
+    def save_mask(self, name: str, mask: "Mask") -> None:
+        from ..sparse import save_mask
         save_mask(self.path / name, mask)
 
-    def load_mask(self, name: str, device: str | torch.device = "cpu") -> Mask:
+    def load_mask(self, name: str, device: "str | torch.device" = "cpu") -> "Mask":
+        from ..sparse import load_mask
         return load_mask(self.path / name, device)

@@ -1,15 +1,20 @@
 """Optimizers by name."""
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from ..errors import UnknownNameError
+
+if TYPE_CHECKING:
+    import torch
 
 OPTIMIZERS = ["sgd", "adam", "adamw"]
 
 
 def build_optimizer(name: str, params, *, lr: float, momentum: float = 0.0, nesterov: bool = False,
-                    weight_decay: float = 0.0) -> torch.optim.Optimizer:
+                    weight_decay: float = 0.0) -> "torch.optim.Optimizer":
+    import torch
+
     # foreach=True: one fused multi-tensor update per step (the default on CUDA, not always on CPU).
     if name == "sgd":
         return torch.optim.SGD(params, lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0,
