@@ -75,7 +75,7 @@ def reference_seconds(spec: TrainSpec, steps: int, density: float) -> float:
     for name in mask:
         prune.custom_from_mask(modules[name.rsplit(".", 1)[0]], "weight", mask[name])
     optimizer = torch.optim.SGD(model.parameters(), lr=spec.lr)
-    batches = iter(loader)
+    batches = (batch for _ in range(1000) for batch in loader)  # epochs back to back
     start = None
     for step in range(3 + steps):
         if step == 3:

@@ -49,8 +49,11 @@ class Spec:
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, defaults included, for display and the index."""
-        return {"kind": self.kind, **{f.name: _plain(getattr(self, f.name)) if not isinstance(
-            getattr(self, f.name), Spec) else getattr(self, f.name).to_dict() for f in dataclasses.fields(self)}}
+        out: dict[str, Any] = {"kind": self.kind}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = value.to_dict() if isinstance(value, Spec) else _plain(value)
+        return out
 
     def preflight(self) -> None:
         """Checks too costly for construction (they may build a model); run before any work."""
