@@ -22,7 +22,8 @@ class LineProgress(Progress):
         self.every_s = every_s
 
     def start(self, description, total, done=0):
-        self.description, self.total, self.t0, self.last = description, total, time.monotonic(), 0.0
+        self.description, self.total = description, total
+        self.t0 = self.last = time.monotonic()
         self._print(f"{description}: step {done}/{total}")
 
     def advance(self, done):

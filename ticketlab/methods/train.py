@@ -37,10 +37,19 @@ def train_to_end(trainer: Trainer, run: RunDir, ctx: RunContext, description: st
     try:
         trainer.run(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
                     on_checkpoint=run.save_checkpoint,
-                    on_eval=lambda record: run.write_json("history.json", trainer.history))
+                    on_eval=lambda record: _on_eval(record, trainer, run, ctx))
     finally:
         ctx.progress.stop()
     return time.perf_counter() - started
+
+
+def _on_eval(record: dict, trainer: Trainer, run: RunDir, ctx: RunContext) -> None:
+    run.write_json("history.json", trainer.history)
+    line = (f"step {record['step']}/{trainer.total_steps} (epoch {record['epoch']:g}): "
+            f"train loss {record['train_loss']:.4f}, test acc {record['test']['accuracy']:.4f}")
+    if "val" in record:
+        line += f", val acc {record['val']['accuracy']:.4f}"
+    ctx.progress.note(line)
 
 
 def summary(record: dict) -> dict:
