@@ -19,7 +19,7 @@ import numpy as np
 from ticketlab.errors import DatasetError
 
 from . import locate
-from .download import downloads_allowed, fetch, file_md5
+from .download import fetch, file_md5
 from .registry import DatasetEntry
 from .safe_pickle import load_batch
 
@@ -83,14 +83,8 @@ def _extract(archive: Path, layout: CifarLayout) -> Path:
 
 
 def _find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None) -> Path:
-    dirs = locate.candidate_dirs(entry, data_dir)
-    found = locate.first_match(dirs, lambda d: _match(d, entry))
-    if found is not None:
-        return found
-    if not downloads_allowed(download):
-        raise DatasetError(f"The {entry.name} dataset files were not found and downloads are off. "
-                           + locate.how_to_provide(entry, dirs))
-    return _extract(fetch(entry, entry.files[0], locate.cache_dir(entry)), LAYOUTS[entry.name])
+    return locate.find_or_fetch(entry, data_dir, download, lambda d: _match(d, entry),
+                                lambda cache: _extract(fetch(entry, entry.files[0], cache), LAYOUTS[entry.name]))
 
 
 def _read_members(source: Path, entry: DatasetEntry) -> dict[str, bytes]:

@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from ticketlab.errors import DatasetError
+
 from .registry import DatasetEntry
 
 DATA_ENV = "TICKETLAB_DATA"
@@ -70,3 +72,18 @@ def how_to_provide(entry: DatasetEntry, dirs: list[Path]) -> str:
             f"(data_dir=...) or ${DATA_ENV} (directly or in a '{entry.name}/' subfolder),{debian} "
             f"or allow the download into {cache_dir(entry)} (unset TICKETLAB_NO_DOWNLOAD; "
             f"a mirror can be set with TICKETLAB_MIRROR_{entry.name.upper()}).")
+
+
+def find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None, match: Callable[[Path], T | None],
+                  fetch_missing: Callable[[Path], T]) -> T:
+    """The first folder's `match`, else `fetch_missing(cache folder)` where downloads are allowed."""
+    from .download import downloads_allowed  # download imports this module's neighbours
+
+    dirs = candidate_dirs(entry, data_dir)
+    found = first_match(dirs, match)
+    if found is not None:
+        return found
+    if not downloads_allowed(download):
+        raise DatasetError(f"The {entry.name} dataset files were not found and downloads are off. "
+                           + how_to_provide(entry, dirs))
+    return fetch_missing(cache_dir(entry))

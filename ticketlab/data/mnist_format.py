@@ -9,7 +9,7 @@ import numpy as np
 from ticketlab.errors import DatasetError
 
 from . import locate
-from .download import downloads_allowed, fetch
+from .download import fetch
 from .idx import read_idx
 from .registry import DatasetEntry, RemoteFile
 
@@ -29,16 +29,10 @@ def _complete_set(folder: Path, entry: DatasetEntry) -> list[Path] | None:
 
 def find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None) -> list[Path]:
     """Paths of the four files, in registry order; downloads the missing ones if allowed."""
-    dirs = locate.candidate_dirs(entry, data_dir)
-    found = locate.first_match(dirs, lambda d: _complete_set(d, entry))
-    if found is not None:
-        return found
-    if not downloads_allowed(download):
-        raise DatasetError(f"The {entry.name} dataset files were not found and downloads are off. "
-                           + locate.how_to_provide(entry, dirs))
-    cache = locate.cache_dir(entry)
-    # Keep files an earlier, interrupted run already fetched (each one was verified).
-    return [_local_path(cache, f) or fetch(entry, f, cache) for f in entry.files]
+    # Files an earlier, interrupted download already fetched (each one verified) are kept.
+    return locate.find_or_fetch(
+        entry, data_dir, download, lambda d: _complete_set(d, entry),
+        lambda cache: [_local_path(cache, f) or fetch(entry, f, cache) for f in entry.files])
 
 
 def _check_pair(entry: DatasetEntry, images: np.ndarray, labels: np.ndarray, where: Path) -> None:
