@@ -70,7 +70,27 @@ class Spec:
             if not sep or not key:
                 raise SpecError(f"Malformed --set '{item}': write key=value, e.g. --set lr=0.05.")
             changes[key] = yaml.safe_load(raw) if raw.strip() else ""
-        return spec_from_dict({**self.canonical(), **changes}, kind=self.kind)
+        return self._apply(changes)
+
+    def _apply(self, changes: dict[str, Any]) -> "Spec":
+        """Set fields; `train.lr` sets a nested spec's field, and a plain key that only a nested
+        spec has (e.g. `lr` on an IMP spec) goes to that nested spec."""
+        own = {f.name for f in dataclasses.fields(self)}
+        nested = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if isinstance(getattr(self, f.name), Spec)}
+        mine: dict[str, Any] = {}
+        inner: dict[str, dict[str, Any]] = {}
+        for key, value in changes.items():
+            head, dot, rest = key.partition(".")
+            if dot and head in nested:
+                inner.setdefault(head, {})[rest] = value
+            elif key not in own and len(nested) == 1 and key in {f.name for f in dataclasses.fields(next(iter(nested.values())))}:
+                inner.setdefault(next(iter(nested)), {})[key] = value
+            else:
+                mine[key] = value
+        data = {**self.canonical(), **mine}
+        for name, sub_changes in inner.items():
+            data[name] = nested[name]._apply(sub_changes)
+        return spec_from_dict(data, kind=self.kind)
 
 
 def _plain(value: Any) -> Any:
@@ -146,7 +166,96 @@ def _check(ok: bool, message: str) -> None:
         raise SpecError(message)
 
 
-SPEC_KINDS: dict[str, type[Spec]] = {"train": TrainSpec}
+@dataclass(frozen=True)
+class Rewind:
+    """How each IMP level starts: `init`, a step (`1000it`, `2ep`), `lr[:STEP]` or `finetune[:STEP]`."""
+
+    mode: str            # 'weights' (weight rewinding), 'lr' (learning-rate rewinding), 'finetune'
+    step: Duration       # the rewind step k (0 for init)
+
+    @classmethod
+    def parse(cls, text: str) -> "Rewind":
+        head, _, tail = str(text).strip().partition(":")
+        if head == "init" and not tail:
+            return cls("weights", Duration(0, "it"))
+        if head in ("lr", "finetune"):
+            return cls(head, Duration.parse(tail) if tail else Duration(0, "it"))
+        try:
+            return cls("weights", Duration.parse(text))
+        except SpecError:
+            raise SpecError(f"Malformed rewind '{text}': use 'init', a step such as '1000it' or '2ep' (weight "
+                            "rewinding), 'lr' or 'lr:STEP' (learning-rate rewinding), 'finetune' or "
+                            "'finetune:STEP'.") from None
+
+
+IMP_CONTROLS = ("reinit", "random", "random_global", "random_uniform", "oneshot")
+
+
+@dataclass(frozen=True)
+class ImpSpec(Spec):
+    """Iterative magnitude pruning: level 0 dense, then prune, rewind, retrain, `levels` times."""
+
+    kind: ClassVar[str] = "imp"
+    train: TrainSpec
+    levels: int = 10
+    prune_fraction: float = 0.2
+    scope: str = "global"
+    layer_rates: tuple[str, ...] = ()    # LAYER=FRACTION overrides, e.g. 'output=0.1'
+    dense_layers: tuple[str, ...] = ()   # layers never pruned, e.g. 'output'
+    rewind: str = "init"
+    controls: tuple[str, ...] = ()       # any of IMP_CONTROLS
+    control_levels: tuple[int, ...] = ()  # empty: every pruned level
+
+    def __post_init__(self) -> None:
+        from .prune.layers import parse_rates
+        from .prune.magnitude import SCOPES
+
+        _check(self.levels >= 0, f"levels must be >= 0, got {self.levels}.")
+        _check(0 < self.prune_fraction < 1,
+               f"prune_fraction must be in (0, 1) (the fraction of surviving weights removed per level), "
+               f"got {self.prune_fraction}.")
+        if self.scope not in SCOPES:
+            raise UnknownNameError("scope", self.scope, list(SCOPES))
+        parse_rates(self.layer_rates)
+        Rewind.parse(self.rewind)
+        for control in self.controls:
+            if control not in IMP_CONTROLS:
+                raise UnknownNameError("control", control, list(IMP_CONTROLS))
+        bad = [lv for lv in self.control_levels if not 1 <= lv <= self.levels]
+        _check(not bad, f"control_levels {bad} are outside the pruned levels 1..{self.levels}.")
+
+    @property
+    def rewind_plan(self) -> Rewind:
+        return Rewind.parse(self.rewind)
+
+    def preflight(self) -> None:
+        """Before any training: layer names resolve, the rewind step lies inside training, and
+        every level still prunes something from every layer."""
+        import torch
+
+        from .data import dataset_info
+        from .models import build_model
+        from .prune.layers import parse_rates, resolve_layers
+        from .prune.plan import check_levels
+
+        self.train.preflight()
+        info = dataset_info(self.train.dataset)
+        with torch.device("meta"):
+            model = build_model(self.train.model, info.input_shape, info.num_classes)
+        names, output = model.prunable_names, model.output_name
+        rates = {n: r for sel, r in parse_rates(self.layer_rates) for n in resolve_layers([sel], names, output)}
+        ignore = set(resolve_layers(self.dense_layers, names, output))
+        sizes = {n: p.numel() for n, p in model.named_parameters() if n in names}
+        check_levels(sizes, self.levels, self.prune_fraction, scope=self.scope, rates=rates, ignore=ignore)
+        train_size = info.train_size - self.train.val_size
+        steps_per_epoch = -(-train_size // self.train.batch_size)
+        total = Duration.parse(self.train.duration).steps(steps_per_epoch)
+        k = self.rewind_plan.step.steps(steps_per_epoch)
+        _check(k < total, f"The rewind step {self.rewind_plan.step} ({k} iterations) is not before the end of "
+                          f"training ({self.train.duration} = {total} iterations); rewind earlier.")
+
+
+SPEC_KINDS: dict[str, type[Spec]] = {"train": TrainSpec, "imp": ImpSpec}
 
 
 def register_spec(cls: type[Spec]) -> type[Spec]:
@@ -185,8 +294,10 @@ def _coerce(name: str, value: Any, hint: Any) -> Any:
     target = args[0] if args and typing.get_origin(hint) is not tuple else hint
     try:
         if typing.get_origin(target) is tuple or target is tuple:
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return tuple(str(i).strip() for i in items if str(i).strip())
+            item_type = (typing.get_args(target) or (str,))[0]
+            items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else [value]
+            items = [i.strip() if isinstance(i, str) else i for i in items]
+            return tuple(_coerce(name, i, item_type) for i in items if i != "")
         if target is bool:
             if isinstance(value, bool):
                 return value

@@ -21,7 +21,7 @@ def test_info_is_consistent(name):
 def test_image_datasets_have_the_expected_shapes_and_augmentation():
     assert dataset_info("fashion_mnist").input_shape == (1, 28, 28)
     assert dataset_info("cifar10") == DatasetInfo("cifar10", (3, 32, 32), 10, (0.4914, 0.4822, 0.4465),
-                                                  (0.2470, 0.2435, 0.2616), True, 4, True)
+                                                  (0.2470, 0.2435, 0.2616), True, 4, True, 50000, 10000)
     assert dataset_info("cifar100").num_classes == 100
     assert not dataset_info("mnist").flip and not dataset_info("kmnist").augment
     assert dataset_info("mnist1d").input_shape == (40,)
@@ -45,3 +45,11 @@ def test_unknown_name_lists_the_valid_ones():
 def test_load_dataset_rejects_unknown_name():
     with pytest.raises(UnknownNameError, match="cifar10"):
         load_dataset("cifar11")
+
+
+def test_registered_sizes_match_what_loads():
+    from ticketlab.data import load_dataset
+    for name in ("synthetic", "mnist1d"):
+        splits = load_dataset(name)
+        info = dataset_info(name)
+        assert (len(splits.train), len(splits.test)) == (info.train_size, info.test_size)

@@ -14,3 +14,5 @@ class DatasetInfo:
     augment: bool  # whether random crop + flip is the sensible training default
     crop_padding: int  # zero padding of the random crop (used only if augment)
     flip: bool  # whether a horizontal flip keeps the class (not for digits or letters)
+    train_size: int = 0  # examples in the official training split (before any validation split)
+    test_size: int = 0

@@ -37,11 +37,13 @@ class DatasetEntry:
 
 def _gray(name: str, mean: float, std: float) -> DatasetInfo:
     # Digits and letters: a flip or shift changes what the glyph is, so no augmentation.
-    return DatasetInfo(name, (1, 28, 28), 10, (mean,), (std,), augment=False, crop_padding=0, flip=False)
+    return DatasetInfo(name, (1, 28, 28), 10, (mean,), (std,), augment=False, crop_padding=0, flip=False,
+                       train_size=60000, test_size=10000)
 
 
 def _cifar(name: str, classes: int, mean: tuple, std: tuple) -> DatasetInfo:
-    return DatasetInfo(name, (3, 32, 32), classes, mean, std, augment=True, crop_padding=4, flip=True)
+    return DatasetInfo(name, (3, 32, 32), classes, mean, std, augment=True, crop_padding=4, flip=True,
+                       train_size=50000, test_size=10000)
 
 
 def _idx_files(md5s: tuple[str, str, str, str], sha256s=(None, None, None, None)) -> tuple[RemoteFile, ...]:
@@ -83,10 +85,12 @@ ENTRIES: dict[str, DatasetEntry] = {
     # MNIST-1D is generated (see mnist1d.py); its stats are those of the generated train
     # split, pinned so that normalization never depends on which split was loaded.
     "mnist1d": DatasetEntry(
-        DatasetInfo("mnist1d", (40,), 10, (-0.0003,), (0.9976,), augment=False, crop_padding=0, flip=False),
+        DatasetInfo("mnist1d", (40,), 10, (-0.0003,), (0.9976,), augment=False, crop_padding=0, flip=False,
+                    train_size=4000, test_size=1000),
         "generated"),
     "synthetic": DatasetEntry(
-        DatasetInfo("synthetic", (1, 8, 8), 4, (0.0,), (1.0,), augment=False, crop_padding=0, flip=False),
+        DatasetInfo("synthetic", (1, 8, 8), 4, (0.0,), (1.0,), augment=False, crop_padding=0, flip=False,
+                    train_size=512, test_size=256),
         "generated"),
 }
 

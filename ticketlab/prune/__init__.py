@@ -1,0 +1,7 @@
+"""Scoring and selection: magnitude (global, layer-wise, per-layer rates), random controls."""
+from .layers import parse_rates, resolve_layers
+from .magnitude import SCOPES, magnitude_prune, prune_by_score, prune_groups, prune_to_counts
+from .random import RANDOM_KINDS, random_mask_like
+
+__all__ = ["RANDOM_KINDS", "SCOPES", "magnitude_prune", "parse_rates", "prune_by_score", "prune_groups",
+           "prune_to_counts", "random_mask_like", "resolve_layers"]

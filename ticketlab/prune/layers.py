@@ -1,0 +1,53 @@
+"""Naming layers in settings: exact parameter names, short module names, or aliases.
+
+`output` is the model's output layer and `first` its first prunable layer; `fc` or
+`fc.weight` both name the weight `fc.weight`; shell-style patterns (`stages.0.*`) match
+several. A selector that matches nothing is an error that lists the valid names.
+"""
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Sequence
+
+from ..errors import SpecError
+
+
+def resolve_layers(selectors: Iterable[str], prunable: Sequence[str], output_name: str) -> list[str]:
+    """The prunable weight names that `selectors` denote, in model order."""
+    chosen: set[str] = set()
+    for selector in selectors:
+        matches = match_layer(selector, prunable, output_name)
+        if not matches:
+            raise SpecError(
+                f"The layer '{selector}' names no prunable weight of this model. Use 'output', 'first', "
+                f"a weight name or a pattern; the prunable weights are: {', '.join(prunable)}.")
+        chosen.update(matches)
+    return [name for name in prunable if name in chosen]
+
+
+def match_layer(selector: str, prunable: Sequence[str], output_name: str) -> list[str]:
+    selector = selector.strip()
+    if selector == "output":
+        return [output_name]
+    if selector == "first":
+        return list(prunable[:1])
+    for candidate in (selector, f"{selector}.weight"):
+        if candidate in prunable:
+            return [candidate]
+    return [n for n in prunable if fnmatch.fnmatchcase(n, selector) or fnmatch.fnmatchcase(n, f"{selector}.weight")]
+
+
+def parse_rates(items: Iterable[str]) -> list[tuple[str, float]]:
+    """`LAYER=FRACTION` strings -> (selector, fraction) pairs, with fractions in (0, 1)."""
+    pairs = []
+    for item in items:
+        layer, sep, value = item.rpartition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = float("nan")
+        if not sep or not layer.strip() or not 0 < rate < 1:
+            raise SpecError(f"Malformed layer rate '{item}': write LAYER=FRACTION with a fraction in (0, 1), "
+                            "e.g. output=0.1.")
+        pairs.append((layer.strip(), rate))
+    return pairs
