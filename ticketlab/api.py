@@ -42,6 +42,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     try:
         if run_dir.finished:  # another process finished it while we waited
             return _result(run_dir, reused=True)
+        run_dir.remove_stale_temporaries()
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart)
         run_dir.set_status("running", device=str(ctx.device))

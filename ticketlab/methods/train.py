@@ -1,4 +1,5 @@
-"""`train`: one network trained from a seeded init (dense, or under a given mask)."""
+"""`train`: one network trained from a seeded init; and the helpers every method shares
+to train one unit of work (resume, progress, best-validation weights, summary)."""
 from __future__ import annotations
 
 import time
@@ -9,7 +10,7 @@ from ..context import RunContext
 from ..data import load_dataset
 from ..models import build_model
 from ..spec import TrainSpec
-from ..store import RunDir
+from ..store import RunDir, Unit
 from ..train import Trainer, to_steps
 
 # Every run carves its validation split with this seed, so that runs with different
@@ -21,30 +22,38 @@ def prepare(spec: TrainSpec, ctx: RunContext):
     """Load the data and build the seeded model (the same init for the same seed)."""
     data = load_dataset(spec.dataset, data_dir=ctx.data_dir, val_size=spec.val_size,
                         val_seed=VAL_SPLIT_SEED, device=ctx.device)
-    torch.manual_seed(spec.seed)
-    model = build_model(spec.model, data.info.input_shape, data.info.num_classes)
-    return data, model
+    return data, seeded_model(spec, data.info, spec.seed)
 
 
-def train_to_end(trainer: Trainer, run: RunDir, ctx: RunContext, description: str) -> float:
-    """Resume from the run's checkpoint if any, train to the end, return seconds spent."""
-    state = None if ctx.restart else run.load_checkpoint()
+def seeded_model(spec: TrainSpec, info, seed: int):
+    torch.manual_seed(seed)
+    return build_model(spec.model, info.input_shape, info.num_classes)
+
+
+def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str) -> dict:
+    """Resume `unit` from its checkpoint if any, train to the end, save the final (and
+    best-validation) weights, and return the unit's summary metrics."""
+    state = None if ctx.restart else unit.load_checkpoint()
     if state is not None:
         trainer.load_state_dict(state)
-        ctx.progress.note(f"{run.run_id}: resuming from step {trainer.step}/{trainer.total_steps}")
+        ctx.progress.note(f"{description}: resuming from step {trainer.step}/{trainer.total_steps}")
     ctx.progress.start(description, trainer.total_steps, trainer.step)
     started = time.perf_counter()
     try:
         trainer.run(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
-                    on_checkpoint=run.save_checkpoint,
-                    on_eval=lambda record: _on_eval(record, trainer, run, ctx))
+                    on_checkpoint=unit.save_checkpoint, on_eval=lambda record: _on_eval(record, trainer, unit, ctx))
     finally:
         ctx.progress.stop()
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    unit.save_tensors("model.safetensors", trainer.model.state_dict())
+    return {**summary(trainer.history[-1]), **best_validation(trainer.history), "train_seconds": round(seconds, 3)}
 
 
-def _on_eval(record: dict, trainer: Trainer, run: RunDir, ctx: RunContext) -> None:
-    run.write_json("history.json", trainer.history)
+def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> None:
+    unit.write_json("history.json", trainer.history)
+    if "val" in record and record is max(trainer.history, key=lambda r: r["val"]["accuracy"]):
+        # The weights a Lottery Pool interpolates: each level's best validation checkpoint.
+        unit.save_tensors("best.safetensors", trainer.model.state_dict())
     line = (f"step {record['step']}/{trainer.total_steps} (epoch {record['epoch']:g}): "
             f"train loss {record['train_loss']:.4f}, test acc {record['test']['accuracy']:.4f}")
     if "val" in record:
@@ -61,11 +70,19 @@ def summary(record: dict) -> dict:
     return out
 
 
+def best_validation(history: list[dict]) -> dict:
+    """Step and accuracies at the best validation accuracy (early-stopping view), if any."""
+    with_val = [r for r in history if "val" in r]
+    if not with_val:
+        return {}
+    best = max(with_val, key=lambda r: r["val"]["accuracy"])
+    return {"best_val_step": best["step"], "best_val_accuracy": best["val"]["accuracy"],
+            "test_accuracy_at_best_val": best["test"]["accuracy"]}
+
+
 def run_train(spec: TrainSpec, run: RunDir, ctx: RunContext) -> dict:
     data, model = prepare(spec, ctx)
     run.save_tensors("init.safetensors", model.state_dict())
     trainer = Trainer(spec, model, data, ctx.device)
-    seconds = train_to_end(trainer, run, ctx, f"train {spec.model} on {spec.dataset}")
-    run.save_tensors("model.safetensors", trainer.model.state_dict())
-    final = trainer.history[-1]
-    return {"metrics": {**summary(final), "train_seconds": round(seconds, 3)}, "final": final}
+    metrics = train_unit(trainer, run, ctx, f"train {spec.model} on {spec.dataset}")
+    return {"metrics": metrics, "final": trainer.history[-1]}

@@ -1,9 +1,8 @@
 """One experiment's directory: `runs/<kind>-<hash>/`.
 
-Layout: `spec.yaml` (the full spec, for people), `spec.json` (its canonical form, what
-was hashed), `status.json`, `checkpoint.pt` (latest training state, while running),
-`history.json` (evaluations so far), tensor files (`*.safetensors`), and `result.json`,
-written last: a run is finished exactly when its `result.json` exists.
+A run directory is a `Unit` (checkpoint, tensors, `result.json` written last) plus its
+spec (`spec.yaml` for people, `spec.json`: the canonical form that was hashed), its
+`status.json` and the lock that keeps a second process out.
 """
 from __future__ import annotations
 
@@ -11,25 +10,20 @@ import json
 import os
 import socket
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
 from ..atomic import write_json, write_text
-from ..errors import CheckpointError, SpecError
+from ..errors import SpecError
 from ..spec import Spec
 from .lock import RunLock
-
-if TYPE_CHECKING:  # torch loads only when tensors are read or written
-    import torch
-
-    from ..sparse import Mask
+from .unit import Unit
 
 
-class RunDir:
+class RunDir(Unit):
     def __init__(self, path: str | os.PathLike, spec: Spec):
-        self.path = Path(path)
+        super().__init__(path)
         self.spec = spec
         self.lock = RunLock(self.path / ".lock")
 
@@ -53,11 +47,12 @@ class RunDir:
         write_json(existing, canonical)
         write_text(self.path / "spec.yaml", yaml.safe_dump(self.spec.to_dict(), sort_keys=False))
 
-    # -- status -------------------------------------------------------------------------
-    @property
-    def finished(self) -> bool:
-        return (self.path / "result.json").exists()
+    def remove_stale_temporaries(self) -> None:
+        """Delete temporary files left by a process killed mid-write (call under the lock)."""
+        for tmp in self.path.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
 
+    # -- status -------------------------------------------------------------------------
     def status(self) -> str:
         if self.finished:
             return "finished"
@@ -70,53 +65,6 @@ class RunDir:
         write_json(self.path / "status.json", {"status": status, "pid": os.getpid(),
                                                "host": socket.gethostname(), "time": time.time(), **extra})
 
-    # -- results ------------------------------------------------------------------------
-    def result(self) -> dict:
-        try:
-            return json.loads((self.path / "result.json").read_text())
-        except (OSError, ValueError) as err:
-            raise CheckpointError(f"Cannot read {self.path / 'result.json'} ({err}).") from None
-
     def finish(self, result: dict) -> None:
-        self.checkpoint_path.unlink(missing_ok=True)
-        write_json(self.path / "result.json", result)
+        super().finish(result)
         self.set_status("finished")
-
-    def write_json(self, name: str, obj: Any) -> None:
-        write_json(self.path / name, obj)
-
-    def read_json(self, name: str) -> Any:
-        return json.loads((self.path / name).read_text())
-
-    # -- checkpoints and tensors --------------------------------------------------------
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.path / "checkpoint.pt"
-
-    def save_checkpoint(self, state: dict) -> None:
-        from ..train.checkpoint import save_checkpoint
-        save_checkpoint(self.checkpoint_path, state)
-        write_json(self.path / "history.json", state.get("history", []))
-
-    def load_checkpoint(self) -> dict | None:
-        from ..train.checkpoint import load_checkpoint
-        return load_checkpoint(self.checkpoint_path) if self.checkpoint_path.exists() else None
-
-    def discard_checkpoint(self) -> None:
-        self.checkpoint_path.unlink(missing_ok=True)
-
-    def save_tensors(self, name: str, tensors: dict[str, "torch.Tensor"]) -> None:
-        from ..sparse import save_tensors
-        save_tensors(self.path / name, tensors)
-
-    def load_tensors(self, name: str, device: "str | torch.device" = "cpu") -> dict[str, "torch.Tensor"]:
-        from ..sparse import load_tensors
-        return load_tensors(self.path / name, device)
-
-    def save_mask(self, name: str, mask: "Mask") -> None:
-        from ..sparse import save_mask
-        save_mask(self.path / name, mask)
-
-    def load_mask(self, name: str, device: "str | torch.device" = "cpu") -> "Mask":
-        from ..sparse import load_mask
-        return load_mask(self.path / name, device)
