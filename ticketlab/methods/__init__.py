@@ -2,8 +2,9 @@
 
 `RUNNERS` maps an experiment kind to the function that carries it out. A runner gets
 its spec, its run directory and a context, and returns the result dict; it writes files
-only through the run directory.
+only through the run directory and its units.
 """
+from .imp import run_imp
 from .train import run_train
 
-RUNNERS = {"train": run_train}
+RUNNERS = {"train": run_train, "imp": run_imp}

@@ -3,11 +3,13 @@ to train one unit of work (resume, progress, best-validation weights, summary)."
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import torch
 
 from ..context import RunContext
 from ..data import load_dataset
+from ..errors import CheckpointError
 from ..models import build_model
 from ..spec import TrainSpec
 from ..store import RunDir, Unit
@@ -30,18 +32,30 @@ def seeded_model(spec: TrainSpec, info, seed: int):
     return build_model(spec.model, info.input_shape, info.num_classes)
 
 
-def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str) -> dict:
+def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, *,
+               snapshot_at: int | None = None, on_snapshot: Callable[[dict], None] | None = None) -> dict:
     """Resume `unit` from its checkpoint if any, train to the end, save the final (and
-    best-validation) weights, and return the unit's summary metrics."""
+    best-validation) weights, and return the unit's summary metrics.
+
+    `on_snapshot(state)` receives the full training state at step `snapshot_at` (how IMP
+    keeps its rewind point), also when the unit resumes from a checkpoint before it.
+    """
     state = None if ctx.restart else unit.load_checkpoint()
     if state is not None:
         trainer.load_state_dict(state)
         ctx.progress.note(f"{description}: resuming from step {trainer.step}/{trainer.total_steps}")
+    if snapshot_at is not None and trainer.step > snapshot_at:
+        raise CheckpointError(f"{unit.path} resumed past step {snapshot_at} without the state saved there; "
+                              "rerun with --restart.")
     ctx.progress.start(description, trainer.total_steps, trainer.step)
     started = time.perf_counter()
+    options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
+                   on_checkpoint=unit.save_checkpoint, on_eval=lambda record: _on_eval(record, trainer, unit, ctx))
     try:
-        trainer.run(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
-                    on_checkpoint=unit.save_checkpoint, on_eval=lambda record: _on_eval(record, trainer, unit, ctx))
+        if snapshot_at is not None:
+            trainer.run(until=snapshot_at, **options)
+            on_snapshot(trainer.state_dict())
+        trainer.run(**options)
     finally:
         ctx.progress.stop()
     seconds = time.perf_counter() - started

@@ -80,6 +80,18 @@ class Trainer:
         if self.enforcer is not None:
             self.enforcer.apply_to_weights()
 
+    def rewind_to(self, state: dict) -> None:
+        """Start from a saved training state (weights, optimizer, step, RNG) with a fresh history."""
+        self.load_state_dict(state)
+        self.history = []
+        self._loss_sum.zero_()
+        self._loss_count = 0
+
+    def hold_final_lr(self) -> None:
+        """Fine-tuning: every remaining step at the schedule's last learning rate."""
+        final = self.lr_factor(self.total_steps - 1)
+        self.lr_factor = lambda step: final
+
     # -- training -----------------------------------------------------------------------
     def train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         factor = self.lr_factor(self.step)

@@ -1,0 +1,171 @@
+"""`imp`: iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle et al.
+2020; Renda et al. 2020), and its controls at the same densities.
+
+Layout of the run directory: `init.safetensors` (theta_0), `rewind.pt` (the full training
+state at the rewind step, when k > 0), and one unit per level, `level_LL/` (mask, final
+weights, best-validation weights, history, result), with each control in a unit of its
+own below it (`level_LL/reinit/`, ...). Every unit resumes on its own.
+
+How a level starts (`Rewind`):
+- weight rewinding (`init`, `1000it`, `2ep`): the rewind point's weights, optimizer state,
+  schedule position and data position, under the new mask;
+- learning-rate rewinding (`lr[:k]`): the previous level's final weights, fresh optimizer,
+  schedule and data replayed from step k;
+- fine-tuning (`finetune[:k]`): the previous level's final weights, T - k steps at the
+  schedule's final learning rate.
+Controls start as the trunk's level does, with another mask: `random*` a random mask of
+the ticket's density, `oneshot` the dense network's largest final weights in one step
+(under lr/finetune it starts from the dense network's final weights, as one-shot pruning
+with retraining does). `reinit` keeps the ticket's mask and trains a fresh init from
+step 0.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import math
+
+import torch
+
+from ..context import RunContext
+from ..prune import magnitude_prune, parse_rates, prune_to_counts, random_mask_like, resolve_layers
+from ..sparse import Mask
+from ..spec import ImpSpec
+from ..store import RunDir, Unit
+from ..train import Trainer
+from .train import prepare, seeded_model, train_unit
+
+RANDOM_CONTROLS = {"random": "layerwise", "random_global": "global", "random_uniform": "uniform"}
+
+
+def derived_seed(*key) -> int:
+    """A seed that is a pure function of `key`, unrelated to nearby keys."""
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "little") >> 1
+
+
+def layer_report(mask: Mask) -> dict:
+    return {n: {"kept": int(mask[n].sum()), "size": mask[n].numel(), "density": round(float(mask[n].float().mean()), 6)}
+            for n in mask}
+
+
+class ImpJob:
+    def __init__(self, spec: ImpSpec, run: RunDir, ctx: RunContext):
+        self.spec, self.run, self.ctx = spec, run, ctx
+        self.data, self.model = prepare(spec.train, ctx)
+        if not run.has("init.safetensors"):
+            run.save_tensors("init.safetensors", self.model.state_dict())
+        self.init_state = run.load_tensors("init.safetensors")
+        names, output = self.model.prunable_names, self.model.output_name
+        self.rates = {n: r for sel, r in parse_rates(spec.layer_rates) for n in resolve_layers([sel], names, output)}
+        self.ignore = set(resolve_layers(spec.dense_layers, names, output))
+        self.rewind = spec.rewind_plan
+        steps_per_epoch = math.ceil(len(self.data.train) / spec.train.batch_size)
+        self.rewind_step = self.rewind.step.steps(steps_per_epoch)
+
+    # -- building blocks ----------------------------------------------------------------
+    def make_trainer(self, model: torch.nn.Module, mask: Mask | None = None) -> Trainer:
+        return Trainer(self.spec.train, model, self.data, self.ctx.device, mask=mask)
+
+    def fresh_model(self, state: dict | None = None) -> torch.nn.Module:
+        model = copy.deepcopy(self.model)
+        model.load_state_dict(state if state is not None else self.init_state)
+        return model
+
+    def level_unit(self, level: int) -> Unit:
+        return self.run.child(f"level_{level:02d}")
+
+    def prune(self, mask: Mask, weights: dict) -> Mask:
+        return magnitude_prune(weights, mask, self.spec.prune_fraction, scope=self.spec.scope, rates=self.rates,
+                               ignore=self.ignore)
+
+    def start(self, mask: Mask, level: int, source_weights: dict | None = None) -> Trainer:
+        """A trainer positioned where this level's training begins (see the module docstring)."""
+        mode, k = self.rewind.mode, self.rewind_step
+        if mode == "weights":
+            trainer = self.make_trainer(self.fresh_model())
+            if k > 0:
+                trainer.rewind_to(self.run.load_checkpoint("rewind.pt"))
+        else:
+            weights = source_weights if source_weights is not None else \
+                self.level_unit(level - 1).load_tensors("model.safetensors", self.ctx.device)
+            trainer = self.make_trainer(self.fresh_model(weights))
+            trainer.step = k
+            if mode == "finetune":
+                trainer.hold_final_lr()
+        trainer.set_mask(mask)
+        return trainer
+
+    def finish_unit(self, unit: Unit, trainer: Trainer, mask: Mask, description: str, **extra) -> dict:
+        metrics = train_unit(trainer, unit, self.ctx, description)
+        result = {"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(), **extra,
+                  **metrics, "layers": layer_report(mask)}
+        unit.finish(result)
+        return result
+
+    # -- the trunk ----------------------------------------------------------------------
+    def level(self, level: int) -> dict:
+        unit = self.level_unit(level)
+        if unit.finished:
+            return unit.result()
+        description = f"imp level {level}/{self.spec.levels}"
+        if level == 0:
+            return self.dense_level(unit, description)
+        if unit.has("mask.safetensors"):
+            mask = unit.load_mask("mask.safetensors")
+        else:
+            previous = self.level_unit(level - 1)
+            mask = self.prune(previous.load_mask("mask.safetensors"), previous.load_tensors("model.safetensors"))
+            unit.save_mask("mask.safetensors", mask)
+        self.ctx.progress.note(f"{description}: density {mask.density():.2%}")
+        return self.finish_unit(unit, self.start(mask, level), mask, description, level=level)
+
+    def dense_level(self, unit: Unit, description: str) -> dict:
+        mask = Mask.ones_like(self.model)
+        unit.save_mask("mask.safetensors", mask)
+        trainer = self.make_trainer(self.fresh_model())
+        wants_snapshot = self.rewind.mode == "weights" and self.rewind_step > 0
+        metrics = train_unit(trainer, unit, self.ctx, description,
+                             snapshot_at=self.rewind_step if wants_snapshot else None,
+                             on_snapshot=lambda state: self.run.save_checkpoint(state, "rewind.pt"))
+        result = {"level": 0, "density": 1.0, "kept": mask.kept(), "size": mask.size(), **metrics,
+                  "layers": layer_report(mask)}
+        unit.finish(result)
+        return result
+
+    # -- controls -----------------------------------------------------------------------
+    def control(self, level: int, name: str) -> dict:
+        unit = self.level_unit(level).child(name)
+        if unit.finished:
+            return unit.result()
+        ticket = self.level_unit(level).load_mask("mask.safetensors")
+        source = None
+        if name == "reinit":
+            mask = ticket
+            model = seeded_model(self.spec.train, self.data.info, derived_seed(self.spec.train.seed, level, name))
+            trainer = self.make_trainer(model, mask)
+        else:
+            if name == "oneshot":
+                dense = self.level_unit(0).load_tensors("model.safetensors")
+                mask = prune_to_counts({n: dense[n].abs() for n in ticket}, ticket, scope=self.spec.scope,
+                                       rates=self.rates, ignore=self.ignore)
+                source = dense if self.rewind.mode != "weights" else None
+            else:
+                generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))
+                mask = random_mask_like(ticket, RANDOM_CONTROLS[name], generator, ignore=self.ignore)
+            trainer = self.start(mask, level, source)
+        return self.finish_unit(unit, trainer, mask, f"imp level {level} control {name}", level=level, control=name)
+
+
+def run_imp(spec: ImpSpec, run: RunDir, ctx: RunContext) -> dict:
+    job = ImpJob(spec, run, ctx)
+    control_levels = set(spec.control_levels or range(1, spec.levels + 1))
+    levels = []
+    for level in range(spec.levels + 1):
+        result = dict(job.level(level))
+        if level in control_levels and spec.controls:
+            result["controls"] = {name: job.control(level, name) for name in spec.controls}
+        levels.append(result)
+    last, dense = levels[-1], levels[0]
+    metrics = {"levels": spec.levels, "density": last["density"], "test_accuracy": last["test_accuracy"],
+               "dense_test_accuracy": dense["test_accuracy"], "step": last["step"]}
+    return {"metrics": metrics, "levels": levels}
