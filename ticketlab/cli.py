@@ -30,18 +30,53 @@ def _common(parser: argparse.ArgumentParser, runs: bool = True) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def _training_flags(parser: argparse.ArgumentParser, seeds: bool) -> None:
+    parser.add_argument("--model", required=True, help="e.g. lenet_300_100, conv4, cifar_resnet_20")
+    parser.add_argument("--dataset", required=True, help="e.g. fashion_mnist, cifar10, mnist1d")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, help="training length in epochs")
+    length.add_argument("--steps", type=int, help="training length in iterations")
+    if seeds:
+        parser.add_argument("--seeds", default="0", help="comma list of seeds, one run each (default 0)")
+    else:
+        parser.add_argument("--seed", type=int, default=0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticketlab", description="A laboratory for lottery-ticket research.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser("train", help="train one dense network")
-    train.add_argument("--model", required=True, help="e.g. lenet_300_100, conv4, cifar_resnet_20")
-    train.add_argument("--dataset", required=True, help="e.g. fashion_mnist, cifar10, mnist1d")
-    length = train.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int, help="training length in epochs")
-    length.add_argument("--steps", type=int, help="training length in iterations")
-    train.add_argument("--seed", type=int, default=0)
+    _training_flags(train, seeds=False)
     _common(train)
+
+    imp = sub.add_parser("imp", help="iterative magnitude pruning with rewinding and controls")
+    _training_flags(imp, seeds=True)
+    imp.add_argument("--levels", type=int, default=10, help="pruning levels after the dense level 0 (default 10)")
+    imp.add_argument("--prune-fraction", type=float, default=0.2, help="fraction of surviving weights removed per level")
+    imp.add_argument("--scope", default="global", help="global (one threshold) or layerwise")
+    imp.add_argument("--layer-rate", action="append", default=[], metavar="LAYER=FRACTION",
+                     help="per-layer rate override, e.g. output=0.1 (repeatable)")
+    imp.add_argument("--dense-layer", action="append", default=[], metavar="LAYER",
+                     help="a layer never pruned, e.g. output (repeatable)")
+    imp.add_argument("--rewind", default="init", help="init, a step (1000it, 2ep), lr[:STEP] or finetune[:STEP]")
+    imp.add_argument("--controls", default="", help="comma list of reinit, random, random_global, random_uniform, oneshot")
+    imp.add_argument("--control-levels", default="", help="comma list of levels for the controls (default: all)")
+    _common(imp)
+
+    lmc = sub.add_parser("lmc", help="linear mode connectivity (instability) of an IMP level's ticket")
+    lmc.add_argument("run", help="the IMP run (id, unique prefix or directory)")
+    lmc.add_argument("--level", type=int, required=True)
+    lmc.add_argument("--points", type=int, default=11, help="evaluation points on the line, ends included (11)")
+    lmc.add_argument("--data-seeds", default="1,2", help="the two copies' data-order seeds (default 1,2)")
+    _common(lmc)
+
+    report = sub.add_parser("report", help="tables and accuracy-vs-density plot of finished runs")
+    report.add_argument("runs", nargs="+", help="run ids (or unique prefixes, or directories)")
+    report.add_argument("-o", "--out", default="report", help="output folder (default ./report)")
+    report.add_argument("--metric", default="test_accuracy",
+                        help="test_accuracy (final, default) or test_accuracy_at_best_val (needs a validation split)")
+    _common(report, runs=False)
 
     run = sub.add_parser("run", help="run any experiment from a YAML config file")
     run.add_argument("config")
@@ -61,28 +96,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _spec_from_train_args(args):
+def _int_list(text: str, what: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise TicketlabError(f"{what} takes a comma list of whole numbers, e.g. 0,1,2; got '{text}'.") from None
+
+
+def _imp_specs(args):
+    from .spec import ImpSpec
+    train = _spec_from_train_args(args, seed=0, overrides=[])
+    fields = {"train": train, "levels": args.levels, "prune_fraction": args.prune_fraction, "scope": args.scope,
+              "layer_rates": tuple(args.layer_rate), "dense_layers": tuple(args.dense_layer), "rewind": args.rewind,
+              "controls": tuple(c.strip() for c in args.controls.split(",") if c.strip()),
+              "control_levels": tuple(_int_list(args.control_levels, "--control-levels"))}
+    spec = ImpSpec(**fields).with_overrides(args.overrides)
+    seeds = _int_list(args.seeds, "--seeds")
+    if not seeds:
+        raise TicketlabError("--seeds needs at least one seed, e.g. --seeds 0,1,2.")
+    return [spec.replace(train=spec.train.replace(seed=seed)) for seed in seeds]
+
+
+def _spec_from_train_args(args, seed=None, overrides=None):
     from .spec import TrainSpec
-    fields = {"model": args.model, "dataset": args.dataset, "seed": args.seed}
+    fields = {"model": args.model, "dataset": args.dataset, "seed": args.seed if seed is None else seed}
     if args.epochs is not None:
         fields["duration"] = f"{args.epochs}ep"
     if args.steps is not None:
         fields["duration"] = f"{args.steps}it"
     if args.epochs is not None and args.epochs <= 0 or args.steps is not None and args.steps <= 0:
         raise TicketlabError("--epochs and --steps must be positive whole numbers.")
-    return TrainSpec(**fields).with_overrides(args.overrides)
+    return TrainSpec(**fields).with_overrides(args.overrides if overrides is None else overrides)
 
 
-def _run_spec(spec, args) -> int:
+def _run_specs(specs, args) -> int:
+    """Run each spec (validated all before the first starts); one JSON document at the end."""
+    for spec in specs:
+        spec.preflight()
     progress = make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty())
-    result = api.run(spec, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
-                     progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
-                     wait=not args.no_wait)
+    results = [api.run(spec, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
+                       progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
+                       wait=not args.no_wait) for spec in specs]
     if args.json:
-        print(json.dumps(result.as_json(), sort_keys=True))
-    else:
-        from .listing import print_result
+        docs = [r.as_json() for r in results]
+        print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))
+        return 0
+    from .listing import print_result
+    for result in results:
         print_result(result)
+    if specs[0].kind == "imp":
+        from .analysis.report import write_report
+        from .store import RunStore
+        store = RunStore(args.runs_dir)
+        name = results[0].run_id + (f"+{len(results) - 1}" if len(results) > 1 else "")
+        out = store.root / "reports" / name
+        write_report([store.open(r.run_id) for r in results], out)
+        print(f"report: {out}")
+    return 0
+
+
+def _report(args) -> int:
+    from .analysis.report import write_report
+    from .store import RunStore
+    store = RunStore(args.runs_dir)
+    written = write_report([store.open(r) for r in args.runs], args.out, metric=args.metric, show=not args.json)
+    if args.json:
+        print(json.dumps(written, sort_keys=True))
+    else:
+        print("wrote " + ", ".join(written["files"]))
     return 0
 
 
@@ -90,10 +171,23 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
-            return _run_spec(_spec_from_train_args(args), args)
+            return _run_specs([_spec_from_train_args(args)], args)
+        if args.command == "imp":
+            return _run_specs(_imp_specs(args), args)
+        if args.command == "lmc":
+            from .spec import LmcSpec
+            from .store import RunStore
+            source = RunStore(args.runs_dir).open(args.run).spec
+            if source.kind != "imp":
+                raise TicketlabError(f"ticketlab lmc takes an IMP run; {args.run} is a {source.kind} run.")
+            spec = LmcSpec(source=source, level=args.level, points=args.points,
+                           data_seeds=tuple(_int_list(args.data_seeds, "--data-seeds")))
+            return _run_specs([spec.with_overrides(args.overrides)], args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "run":
             from .spec import load_spec_file
-            return _run_spec(load_spec_file(args.config).with_overrides(args.overrides), args)
+            return _run_specs([load_spec_file(args.config).with_overrides(args.overrides)], args)
         from . import listing
         return getattr(listing, f"command_{args.command}")(args)
     except TicketlabError as err:

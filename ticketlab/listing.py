@@ -21,6 +21,16 @@ def _fmt(value) -> str:
     return "" if value is None else str(value)
 
 
+def _training_spec(spec: dict) -> dict:
+    """The training spec inside a method's spec (methods nest it, e.g. lmc -> imp -> train)."""
+    if "model" in spec:
+        return spec
+    for value in spec.values():
+        if isinstance(value, dict) and (found := _training_spec(value)):
+            return found
+    return {}
+
+
 def print_result(result) -> None:
     verb = "reused (already finished)" if result.reused else "finished"
     print(f"{result.run_id} {verb}: {result.run_dir}")
@@ -40,7 +50,7 @@ def command_runs(args) -> int:
         table.add_column(column)
     for row in rows:
         spec, metrics = row["spec"], row["metrics"] or {}
-        inner = spec.get("train", spec)  # methods nest their training spec
+        inner = _training_spec(spec)
         table.add_row(row["run_id"], row["status"], inner.get("model", ""), inner.get("dataset", ""),
                       _fmt(inner.get("seed")), _fmt(inner.get("duration")),
                       _fmt(metrics.get("test_accuracy")), _fmt(metrics.get("step")))

@@ -255,7 +255,32 @@ class ImpSpec(Spec):
                           f"training ({self.train.duration} = {total} iterations); rewind earlier.")
 
 
-SPEC_KINDS: dict[str, type[Spec]] = {"train": TrainSpec, "imp": ImpSpec}
+@dataclass(frozen=True)
+class LmcSpec(Spec):
+    """Linear mode connectivity of an IMP level's ticket (Frankle et al. 2020): two copies
+    trained from the rewind point with different data orders, evaluated along the line."""
+
+    kind: ClassVar[str] = "lmc"
+    source: ImpSpec
+    level: int
+    points: int = 11
+    data_seeds: tuple[int, ...] = (1, 2)
+
+    def __post_init__(self) -> None:
+        _check(0 <= self.level <= self.source.levels,
+               f"level {self.level} is not a level of this IMP run (0..{self.source.levels}).")
+        _check(self.points >= 3, f"points must be at least 3 (the two ends and one between), got {self.points}.")
+        _check(len(self.data_seeds) == 2 and self.data_seeds[0] != self.data_seeds[1],
+               f"data_seeds must be two different seeds, got {list(self.data_seeds)}.")
+        _check(self.source.rewind_plan.mode == "weights",
+               f"Linear mode connectivity starts both copies from a rewind point; this IMP run uses "
+               f"'{self.source.rewind}' rewinding. Use an IMP run with --rewind init or --rewind STEP.")
+
+    def preflight(self) -> None:
+        self.source.preflight()
+
+
+SPEC_KINDS: dict[str, type[Spec]] = {"train": TrainSpec, "imp": ImpSpec, "lmc": LmcSpec}
 
 
 def register_spec(cls: type[Spec]) -> type[Spec]:

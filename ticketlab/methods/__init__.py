@@ -5,6 +5,7 @@ its spec, its run directory and a context, and returns the result dict; it write
 only through the run directory and its units.
 """
 from .imp import run_imp
+from .lmc import run_lmc
 from .train import run_train
 
-RUNNERS = {"train": run_train, "imp": run_imp}
+RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc}

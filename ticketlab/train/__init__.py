@@ -2,5 +2,7 @@
 from ..lazy import lazy_exports
 from .duration import Duration, to_steps
 
-__getattr__ = lazy_exports(__name__, {"Trainer": ".loop", "evaluate": ".evaluate"})
-__all__ = ["Duration", "Trainer", "evaluate", "to_steps"]
+# `evaluate` is not re-exported: the name is also the submodule's, and a package attribute
+# cannot be both. Import it from `ticketlab.train.evaluate`.
+__getattr__ = lazy_exports(__name__, {"Trainer": ".loop"})
+__all__ = ["Duration", "Trainer", "to_steps"]

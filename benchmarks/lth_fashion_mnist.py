@@ -1,0 +1,118 @@
+"""The lottery-ticket effect on Fashion-MNIST, with its controls, on a CPU.
+
+IMP on LeNet-300-100 (by default): layer-wise 20% per level (output layer 10%, as in
+Frankle & Carbin 2019), 15 levels (density 3.6%), rewinding to init, the reinit and
+random controls at every level, 3 seeds; each training 8 epochs of SGD (lr 0.1, batch
+128). Checks the two claims of the lottery-ticket hypothesis at this scale:
+  - tickets at 10-20% density match the dense network (mean within 0.3 points or better);
+  - at about 3.5% density the ticket beats both controls by at least 1 point.
+Writes the table and plot into docs/results.md and docs/results/, the figures into
+benchmarks/results/lth_<model>.json.
+
+    python benchmarks/lth_fashion_mnist.py [--model lenet5 --epochs 4 --levels 12 --seeds 0,1,2]
+"""
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from report import RESULTS, ROOT, machine
+
+import ticketlab
+from ticketlab.analysis.report import write_report
+from ticketlab.analysis.from_runs import report_points
+from ticketlab.analysis.points import summarize
+from ticketlab.atomic import write_json, write_text
+from ticketlab.progress import LineProgress
+from ticketlab.spec import ImpSpec, TrainSpec
+from ticketlab.store import RunStore
+
+DOC = ROOT / "docs" / "results.md"
+
+
+def specs(args) -> list[ImpSpec]:
+    train = TrainSpec(model=args.model, dataset="fashion_mnist", duration=f"{args.epochs}ep", batch_size=128,
+                      optimizer="sgd", lr=args.lr)
+    base = ImpSpec(train=train, levels=args.levels, prune_fraction=0.2, scope="layerwise",
+                   layer_rates=("output=0.1",), rewind="init", controls=("reinit", "random"))
+    return [base.replace(train=train.replace(seed=s)) for s in args.seeds]
+
+
+def check(summaries) -> dict:
+    by = {(s.method, s.level): s for s in summaries}
+    dense = by[("imp", 0)].mean
+    levels = sorted(lv for (m, lv) in by if m == "imp")
+    mid = [lv for lv in levels if 0.10 <= by[("imp", lv)].density <= 0.20]
+    low = min(levels, key=lambda lv: abs(by[("imp", lv)].density - 0.035))
+    matching = {lv: by[("imp", lv)].mean - dense for lv in mid}
+    margins = {c: by[("imp", low)].mean - by[(c, low)].mean for c in ("reinit", "random") if (c, low) in by}
+    return {"dense": dense, "match_levels": mid, "match_gap_points": {k: 100 * v for k, v in matching.items()},
+            "matches": all(v >= -0.003 for v in matching.values()) and bool(mid),
+            "low_level": low, "low_density": by[("imp", low)].density,
+            "control_margin_points": {k: 100 * v for k, v in margins.items()},
+            "beats_controls": bool(margins) and all(v >= 0.01 for v in margins.values())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="lenet_300_100")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--levels", type=int, default=15)
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
+    parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder, so the time is real)")
+    args = parser.parse_args()
+    runs_dir = Path(args.runs_dir or tempfile.mkdtemp(prefix="ticketlab-lth-"))
+    command = " ".join(["python benchmarks/lth_fashion_mnist.py", *sys.argv[1:]])
+    start = time.perf_counter()
+    results = [ticketlab.run(spec, runs_dir=runs_dir, progress=LineProgress(every_s=60)) for spec in specs(args)]
+    minutes = (time.perf_counter() - start) / 60
+    store = RunStore(runs_dir)
+    runs = [store.open(r.run_id) for r in results]
+    out = ROOT / "docs" / "results" / f"lth_{args.model}"
+    written = write_report(runs, out, show=True)
+    summaries = summarize(report_points(runs))
+    verdict = check(summaries)
+    payload = {"machine": machine(), "command": command, "minutes": minutes, "seeds": args.seeds,
+               "reused": all(r.reused for r in results), **verdict, "summaries": written["summaries"]}
+    write_json(RESULTS / f"lth_{args.model}.json", payload)
+    print(f"{minutes:.1f} min; matches dense at 10-20%: {verdict['matches']} {verdict['match_gap_points']}; "
+          f"beats controls at {verdict['low_density']:.2%}: {verdict['beats_controls']} {verdict['control_margin_points']}")
+    section(args, command, minutes, verdict, out)
+
+
+def section(args, command, minutes, verdict, out: Path) -> None:
+    table = (out / "report.md").read_text().split("\n", 4)[4]  # drop the heading and run list
+    gaps = ", ".join(f"level {k}: {v:+.2f}" for k, v in verdict["match_gap_points"].items())
+    margins = ", ".join(f"{k}: {v:+.2f}" for k, v in verdict["control_margin_points"].items())
+    body = "\n".join([
+        f"## {args.model} on Fashion-MNIST: IMP with reinit and random controls",
+        "",
+        f"Command: `{command}` ({minutes:.1f} minutes on {machine()}, {len(args.seeds)} seeds).",
+        f"Setting: {args.epochs} epochs of SGD (lr {args.lr}, batch 128) per training; layer-wise pruning 20% per "
+        f"level, output layer 10%; rewinding to init; {args.levels} levels.",
+        "",
+        table.strip(),
+        "",
+        f"- Tickets at 10-20% density against the dense network (points): {gaps} -> "
+        f"{'match' if verdict['matches'] else 'do not match'} (criterion: within 0.3 points or better).",
+        f"- At {verdict['low_density']:.2%} density the ticket leads the controls by (points): {margins} -> "
+        f"{'beats both' if verdict['beats_controls'] else 'does not beat both'} (criterion: at least 1 point).",
+        "",
+        f"![accuracy versus density](results/{out.name}/accuracy_vs_density.png)",
+    ])
+    begin, end = f"<!-- lth_{args.model}:begin -->", f"<!-- lth_{args.model}:end -->"
+    doc = DOC.read_text() if DOC.exists() else "# Results\n\nReproductions at small scale, made by the commands shown.\n"
+    block = f"{begin}\n{body}\n{end}"
+    doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S) if begin in doc \
+        else doc.rstrip() + "\n\n" + block + "\n"
+    write_text(DOC, doc)
+    print(f"wrote {DOC}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""IMP on a tiny model: masks, rewinding, controls, resumable levels, and refusals."""
+import json
+
+import pytest
+import torch
+
+from ticketlab import api
+from ticketlab.cli import main
+from ticketlab.context import RunContext
+from ticketlab.methods.imp import ImpJob
+from ticketlab.prune.plan import planned_kept
+from ticketlab.spec import ImpSpec, TrainSpec
+from ticketlab.store import RunStore
+from ticketlab.train import Trainer
+
+TRAIN = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="3ep", batch_size=32, lr=0.05, momentum=0.9,
+                  eval_every="1ep")
+
+
+def imp(**fields):
+    return ImpSpec(train=TRAIN, **{"levels": 3, **fields})
+
+
+def run_and_open(spec, runs_dir):
+    api.run(spec, runs_dir=runs_dir)
+    return RunStore(runs_dir).open(spec.run_id)
+
+
+
+def test_masks_shrink_by_the_planned_counts(runs_dir):
+    spec = imp(scope="layerwise", layer_rates=("output=0.1",), levels=4)
+    run = run_and_open(spec, runs_dir)
+    masks = [run.child(f"level_{lv:02d}").load_mask("mask.safetensors") for lv in range(5)]
+    sizes = {n: masks[0][n].numel() for n in masks[0]}
+    for level in range(1, 5):
+        assert all(torch.all(masks[level - 1][n] | ~masks[level][n]) for n in sizes), "masks only shrink"
+        for name in sizes:
+            rates = {"fc.weight": 0.1}
+            expected = planned_kept({name: sizes[name]}, level, 0.2, scope="layerwise",
+                                    rates={k: v for k, v in rates.items() if k == name}, ignore=())[0]
+            assert int(masks[level][name].sum()) == expected
+    result = run.result()
+    assert [lv["level"] for lv in result["levels"]] == [0, 1, 2, 3, 4]
+    assert result["levels"][4]["layers"]["fc.weight"]["kept"] == int(masks[4]["fc.weight"].sum())
+    weights = run.child("level_04").load_tensors("model.safetensors")
+    assert all(torch.all(weights[n][~masks[4][n]] == 0) for n in sizes)
+
+
+def test_weight_rewinding_restores_step_k_exactly(runs_dir):
+    spec = imp(rewind="5it", levels=1)
+    run = run_and_open(spec, runs_dir)
+    saved = run.load_checkpoint("rewind.pt")
+    assert saved["step"] == 5
+    # The same training stopped at step 5 by hand gives the same weights and optimizer state.
+    job = ImpJob(spec, run, RunContext(device=torch.device("cpu")))
+    by_hand = Trainer(TRAIN, job.fresh_model(), job.data, torch.device("cpu"))
+    by_hand.run(until=5)
+    for name, value in by_hand.model.state_dict().items():
+        assert torch.equal(value, saved["model"][name]), name
+    momentum = by_hand.optimizer.state_dict()["state"]
+    assert all(torch.equal(momentum[i]["momentum_buffer"], saved["optimizer"]["state"][i]["momentum_buffer"])
+               for i in momentum)
+    # Level 1 starts there, under its mask: weights, momentum and step of step 5, masked.
+    mask = run.child("level_01").load_mask("mask.safetensors")
+    trainer = job.start(mask, 1)
+    assert trainer.step == 5 and trainer.history == []
+    params = dict(trainer.model.named_parameters())
+    for name in mask:
+        assert torch.equal(params[name], saved["model"][name] * mask[name])
+        buf = trainer.optimizer.state[params[name]]["momentum_buffer"]
+        assert torch.all(buf[~mask[name]] == 0) and torch.count_nonzero(buf[mask[name]]) > 0
+    assert trainer.lr_factor(5) == by_hand.lr_factor(5)
+
+
+def test_lr_rewinding_and_finetuning_start_from_the_previous_level(runs_dir):
+    for rewind, step in (("lr", 0), ("lr:10it", 10), ("finetune:10it", 10)):
+        spec = imp(rewind=rewind, levels=1, train=TRAIN.replace(schedule="cosine"))
+        run = run_and_open(spec, runs_dir)
+        job = ImpJob(spec, run, RunContext(device=torch.device("cpu")))
+        mask = run.child("level_01").load_mask("mask.safetensors")
+        trainer = job.start(mask, 1)
+        dense_final = run.child("level_00").load_tensors("model.safetensors")
+        assert trainer.step == step
+        params = dict(trainer.model.named_parameters())
+        assert all(torch.equal(params[n], dense_final[n] * mask[n]) for n in mask)
+        assert trainer.optimizer.state == {} or all(not s for s in trainer.optimizer.state.values())
+        if rewind.startswith("finetune"):
+            assert trainer.lr_factor(step) == trainer.lr_factor(trainer.total_steps - 1) < 0.01
+        else:
+            assert trainer.lr_factor(step) > 0.9
+
+
+def test_controls(runs_dir):
+    spec = imp(levels=2, controls=("reinit", "random", "random_uniform", "oneshot"), control_levels=(2,))
+    run = run_and_open(spec, runs_dir)
+    result = run.result()
+    assert "controls" not in result["levels"][1] and set(result["levels"][2]["controls"]) == set(spec.controls)
+    level = run.child("level_02")
+    ticket = level.load_mask("mask.safetensors")
+    init = run.load_tensors("init.safetensors")
+    reinit = level.child("reinit")
+    # reinit: the same mask, other weights.
+    reinit_state = reinit.load_tensors("model.safetensors")
+    assert all(torch.equal(reinit_state[n] != 0, ticket[n] & (reinit_state[n] != 0)) for n in ticket)
+    assert result["levels"][2]["controls"]["reinit"]["kept"] == ticket.kept()
+    ticket_init_job = ImpJob(spec, run, RunContext(device=torch.device("cpu")))
+    assert not torch.equal(ticket_init_job.fresh_model().state_dict()["fc.weight"], reinit_state["fc.weight"]) 
+    # random: same per-layer density, another mask.
+    random_layers = result["levels"][2]["controls"]["random"]["layers"]
+    assert {n: v["kept"] for n, v in random_layers.items()} == {n: int(ticket[n].sum()) for n in ticket}
+    assert result["levels"][2]["controls"]["oneshot"]["kept"] == ticket.kept()
+    assert result["levels"][2]["controls"]["random_uniform"]["density"] == pytest.approx(ticket.density(), abs=1e-3)
+    assert set(init) >= set(ticket)
+
+
+def test_each_level_is_its_own_resumable_unit(runs_dir):
+    spec = imp(levels=2)
+    run = run_and_open(spec, runs_dir)
+    first = {p: p.stat().st_mtime_ns for p in run.child("level_00").path.iterdir()}
+    before = run.result()["levels"][2]["test_accuracy"]
+    (run.path / "result.json").unlink()
+    (run.child("level_02").path / "result.json").unlink()
+    again = api.run(spec, runs_dir=runs_dir)
+    assert not again.reused
+    assert {p: p.stat().st_mtime_ns for p in run.child("level_00").path.iterdir()} == first
+    assert run.result()["levels"][2]["test_accuracy"] == before  # deterministic on CPU
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--prune-fraction", "1.5"], "prune_fraction must be in \\(0, 1\\)"),
+    (["--prune-fraction", "0"], "prune_fraction must be in \\(0, 1\\)"),
+    (["--rewind", "500it"], "rewind step 500it .* is not before the end of training"),
+    (["--rewind", "sometimes"], "Malformed rewind"),
+    (["--layer-rate", "conv9=0.1"], "names no prunable weight"),
+    (["--dense-layer", "nope"], "names no prunable weight"),
+    (["--levels", "40"], "too many for"),
+    (["--controls", "reinit,shuffle"], "Unknown control 'shuffle'"),
+    (["--control-levels", "9"], "outside the pruned levels"),
+])
+def test_bad_input_is_refused_before_training(capsys, runs_dir, args, message):
+    import re
+    code = main(["imp", "--model", "mlp_32_16", "--dataset", "synthetic", "--epochs", "3", "--levels", "3", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and re.search(message, err), err
+    assert "Traceback" not in err
+    assert not runs_dir.exists() or not [p for p in runs_dir.iterdir() if p.is_dir()]
+
+
+def test_cli_seeds_and_report(capsys, runs_dir, tmp_path):
+    code = main(["imp", "--model", "mlp_32_16", "--dataset", "synthetic", "--epochs", "2", "--levels", "2",
+                 "--controls", "random", "--seeds", "0,1", "--json"])
+    doc = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and len(doc["runs"]) == 2
+    ids = [r["run_id"] for r in doc["runs"]]
+    code = main(["report", *ids, "-o", str(tmp_path / "rep"), "--json"])
+    written = json.loads(capsys.readouterr().out)
+    assert code == 0 and (tmp_path / "rep" / "accuracy_vs_density.png").stat().st_size > 0
+    imp_rows = [s for s in written["summaries"] if s["method"] == "imp"]
+    assert [s["n"] for s in imp_rows] == [2, 2, 2] and [s["level"] for s in imp_rows] == [0, 1, 2]
+    assert "| level | density | imp | random |" in (tmp_path / "rep" / "report.md").read_text()

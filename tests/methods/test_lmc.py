@@ -1,0 +1,52 @@
+import json
+
+import pytest
+import torch
+
+from ticketlab.cli import main
+from ticketlab.errors import SpecError
+from ticketlab.methods.lmc import interpolate
+from ticketlab.spec import ImpSpec, LmcSpec, TrainSpec
+from ticketlab.store import RunStore
+
+TRAIN = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="3ep", batch_size=32, lr=0.05, momentum=0.9)
+
+
+def test_interpolation_ends_are_the_endpoints():
+    a = {"w": torch.tensor([0.0, 2.0]), "n": torch.tensor(3)}
+    b = {"w": torch.tensor([4.0, -2.0]), "n": torch.tensor(7)}
+    assert torch.equal(interpolate(a, b, 0.0)["w"], a["w"]) and torch.equal(interpolate(a, b, 1.0)["w"], b["w"])
+    assert interpolate(a, b, 0.25)["w"].tolist() == [1.0, 1.0] and interpolate(a, b, 0.5)["n"] == 3
+
+
+def test_lmc_of_a_rewound_ticket(capsys, runs_dir):
+    imp = ImpSpec(train=TRAIN, levels=1, rewind="4it")
+    assert main(["run", "--json", "--quiet", _write(runs_dir.parent, imp)]) == 0
+    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    assert main(["lmc", run_id, "--level", "1", "--points", "5", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out.splitlines()[-1])
+    run = RunStore(runs_dir).open(doc["run_id"])
+    result = run.result()
+    assert result["alphas"] == [0, 0.25, 0.5, 0.75, 1.0]
+    copies = [run.child(f"copy_{i}").result()["test_accuracy"] for i in (0, 1)]
+    assert [result["test_accuracy"][0], result["test_accuracy"][-1]] == copies
+    a, b = (run.child(f"copy_{i}").load_tensors("model.safetensors") for i in (0, 1))
+    assert not torch.equal(a["fc.weight"], b["fc.weight"]), "different data orders give different copies"
+    mask = RunStore(runs_dir).open(run_id).child("level_01").load_mask("mask.safetensors")
+    assert all(torch.all(a[n][~mask[n]] == 0) for n in mask)
+    errors = [1 - acc for acc in result["test_accuracy"]]
+    assert doc["metrics"]["instability"] == pytest.approx(max(errors) - (errors[0] + errors[-1]) / 2)
+
+
+def test_lmc_needs_weight_rewinding():
+    with pytest.raises(SpecError, match="rewind point"):
+        LmcSpec(source=ImpSpec(train=TRAIN, levels=1, rewind="lr"), level=1)
+    with pytest.raises(SpecError, match="not a level"):
+        LmcSpec(source=ImpSpec(train=TRAIN, levels=1), level=3)
+
+
+def _write(folder, spec):
+    import yaml
+    path = folder / "imp.yaml"
+    path.write_text(yaml.safe_dump(spec.to_dict()))
+    return str(path)

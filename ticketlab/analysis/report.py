@@ -1,0 +1,40 @@
+"""`ticketlab report`: tables (terminal, Markdown, CSV) and the accuracy-versus-density plot."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from ..atomic import write_text
+from ..store import RunDir
+from .from_runs import report_points
+from .points import summarize
+from .tables import matching_density, print_table, to_csv, to_markdown
+
+
+def write_report(runs: list[RunDir], out_dir: str | os.PathLike, metric: str = "test_accuracy",
+                 show: bool = True) -> dict:
+    """Summaries over seeds for `runs`, written to `out_dir`; returns what was written."""
+    from .plots import plot_accuracy_vs_density
+
+    summaries = summarize(report_points(runs, metric))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    name = metric.replace("_", " ")
+    if show:
+        print_table(summaries, metric_name=name)
+    groups = sorted({s.group for s in summaries})
+    matching = {g: matching_density(summaries, group=g) for g in groups
+                if any(s.group == g and s.method == "imp" for s in summaries)}
+    lines = ["# Report", "", f"Runs: {', '.join(r.run_id for r in runs)}", "", to_markdown(summaries, name)]
+    for group, density in matching.items():
+        if density is not None:
+            lines += ["", f"Lowest density at which IMP matches the dense network (within 0.3 points), "
+                          f"{group}: {density:.2%}"]
+    write_text(out / "report.md", "\n".join(lines) + "\n")
+    to_csv(summaries, out / "report.csv")
+    plots = plot_accuracy_vs_density(summaries, out / "accuracy_vs_density", title="" if len(groups) == 1 else "accuracy versus density",
+                                     metric_name=name)
+    files = [out / "report.md", out / "report.csv", *plots]
+    return {"files": [str(f) for f in files], "matching_density": matching,
+            "summaries": [dataclasses.asdict(s) for s in summaries]}
