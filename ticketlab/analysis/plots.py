@@ -1,6 +1,7 @@
 """Accuracy-versus-density figures in the style of the lottery-ticket papers."""
 from __future__ import annotations
 
+import textwrap
 import math
 import os
 from collections.abc import Iterable
@@ -67,7 +68,7 @@ def _draw_group(ax, summaries: list[Summary], colors: dict[str, str], group: str
     ax.set_xlabel("density (% of weights remaining)")
     ax.set_ylabel(f"{metric_name} (%)")
     if group:
-        ax.set_title(group)
+        ax.set_title(textwrap.fill(group, 48), fontsize="medium")  # long labels wrap, never clip
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
 
