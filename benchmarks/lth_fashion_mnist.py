@@ -36,9 +36,10 @@ DOC = ROOT / "docs" / "results.md"
 
 def specs(args) -> list[ImpSpec]:
     train = TrainSpec(model=args.model, dataset="fashion_mnist", duration=f"{args.epochs}ep", batch_size=128,
-                      optimizer="sgd", lr=args.lr)
+                      optimizer="sgd", lr=args.lr, momentum=args.momentum)
     base = ImpSpec(train=train, levels=args.levels, prune_fraction=0.2, scope="layerwise",
-                   layer_rates=("output=0.1",), rewind="init", controls=("reinit", "random"))
+                   layer_rates=tuple(args.layer_rate or ["output=0.1"]), rewind="init", controls=("reinit", "random"),
+                   control_levels=tuple(args.control_levels))
     return [base.replace(train=train.replace(seed=s)) for s in args.seeds]
 
 
@@ -63,6 +64,10 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--levels", type=int, default=15)
     parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--momentum", type=float, default=0.0)
+    parser.add_argument("--layer-rate", action="append", help="LAYER=FRACTION (default: output=0.1)")
+    parser.add_argument("--control-levels", type=lambda s: [int(x) for x in s.split(",")], default=[],
+                        help="levels with controls (default: all)")
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder, so the time is real)")
     args = parser.parse_args()
@@ -93,8 +98,9 @@ def section(args, command, minutes, verdict, out: Path) -> None:
         f"## {args.model} on Fashion-MNIST: IMP with reinit and random controls",
         "",
         f"Command: `{command}` ({minutes:.1f} minutes on {machine()}, {len(args.seeds)} seeds).",
-        f"Setting: {args.epochs} epochs of SGD (lr {args.lr}, batch 128) per training; layer-wise pruning 20% per "
-        f"level, output layer 10%; rewinding to init; {args.levels} levels.",
+        f"Setting: {args.epochs} epochs of SGD (lr {args.lr}, momentum {args.momentum}, batch 128) per training; "
+        f"layer-wise pruning 20% per level, overrides {', '.join(args.layer_rate or ['output=0.1'])}; rewinding "
+        f"to init; {args.levels} levels; controls at {'every level' if not args.control_levels else 'levels ' + ','.join(map(str, args.control_levels))}.",
         "",
         table.strip(),
         "",

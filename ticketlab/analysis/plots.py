@@ -1,9 +1,9 @@
 """Accuracy-versus-density figures in the style of the lottery-ticket papers."""
 from __future__ import annotations
 
-import textwrap
 import math
 import os
+import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
