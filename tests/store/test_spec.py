@@ -3,13 +3,17 @@ import dataclasses
 import pytest
 
 from ticketlab.errors import SpecError, UnknownNameError
-from ticketlab.spec import TrainSpec, load_spec_file, spec_from_dict
+from ticketlab.spec import ImpSpec, TrainSpec, load_spec_file, spec_from_dict
 
 
 def test_pinned_hashes():
     # These ids name run directories on users' disks: changing them orphans finished runs.
     assert TrainSpec(model="lenet_300_100", dataset="fashion_mnist").run_id == "train-f3bb288289022141"
     assert TrainSpec(model="conv4", dataset="cifar10", duration="40ep", lr=0.01, seed=3).run_id == "train-87cd8bd18aae0128"
+    imp = ImpSpec(train=TrainSpec(model="lenet_300_100", dataset="fashion_mnist"), levels=15, rewind="1000it")
+    assert imp.canonical() == {"levels": 15, "rewind": "1000it",
+                               "train": {"dataset": "fashion_mnist", "model": "lenet_300_100"}}
+    assert imp.run_id == "imp-5e6d2719ab04d283"
 
 
 def test_canonical_form_leaves_defaults_out():
