@@ -69,3 +69,13 @@ def test_config_files(tmp_path):
         spec_from_dict({"kind": "nope"})
     with pytest.raises(SpecError, match="needs dataset"):
         spec_from_dict({"kind": "train", "model": "conv2"})
+
+
+def test_overrides_reach_the_nested_training_spec():
+    imp = ImpSpec(train=TrainSpec(model="lenet_300_100", dataset="fashion_mnist"), levels=15)
+    new = imp.with_overrides(["lr=0.05", "train.batch_size=64", "levels=3", "controls=reinit,random",
+                              "control_levels=1,3"])
+    assert (new.train.lr, new.train.batch_size, new.levels) == (0.05, 64, 3)
+    assert new.controls == ("reinit", "random") and new.control_levels == (1, 3)
+    with pytest.raises(SpecError, match="Unknown imp setting"):
+        imp.with_overrides(["nonsense=1"])
