@@ -42,6 +42,14 @@ def _training_flags(parser: argparse.ArgumentParser, seeds: bool) -> None:
         parser.add_argument("--seed", type=int, default=0)
 
 
+def _density_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--density", type=float, help="fraction of prunable weights kept, in (0, 1]")
+    group.add_argument("--densities", help="a comma list of densities, one run each (e.g. to match IMP levels)")
+    parser.add_argument("--dense-layer", action="append", default=[], metavar="LAYER",
+                        help="a layer never pruned, e.g. output (repeatable)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticketlab", description="A laboratory for lottery-ticket research.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -63,6 +71,25 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--controls", default="", help="comma list of reinit, random, random_global, random_uniform, oneshot")
     imp.add_argument("--control-levels", default="", help="comma list of levels for the controls (default: all)")
     _common(imp)
+
+    pai = sub.add_parser("pai", help="prune at initialization (SNIP, GraSP, SynFlow, random), then train")
+    _training_flags(pai, seeds=True)
+    pai.add_argument("--method", required=True, help="snip, grasp, synflow or random")
+    _density_flags(pai)
+    pai.add_argument("--batches", type=int, default=1, help="batches scored by SNIP and GraSP (default 1)")
+    pai.add_argument("--iterations", type=int, default=100, help="SynFlow's pruning rounds (default 100)")
+    pai.add_argument("--score-at", default="0it", help="score after this much dense training (default: at init)")
+    _common(pai)
+
+    dst = sub.add_parser("dst", help="dynamic sparse training (SET, RigL)")
+    _training_flags(dst, seeds=True)
+    dst.add_argument("--method", required=True, help="set or rigl")
+    _density_flags(dst)
+    dst.add_argument("--distribution", default="erk", help="layer densities: erk (default) or uniform")
+    dst.add_argument("--update-every", default="100it", help="steps between mask updates (default 100it)")
+    dst.add_argument("--stop", default="", help="last update step (default: 75%% of training)")
+    dst.add_argument("--drop-fraction", type=float, default=0.3, help="initial fraction rewired (cosine-decayed)")
+    _common(dst)
 
     lmc = sub.add_parser("lmc", help="linear mode connectivity (instability) of an IMP level's ticket")
     lmc.add_argument("run", help="the IMP run (id, unique prefix or directory)")
@@ -117,6 +144,31 @@ def _imp_specs(args):
     return [spec.replace(train=spec.train.replace(seed=seed)) for seed in seeds]
 
 
+def _baseline_specs(args):
+    """One spec per (density, seed) for `pai` and `dst`."""
+    from .spec import DstSpec, PaiSpec
+    if args.densities is not None:
+        try:
+            densities = [float(d) for d in args.densities.split(",") if d.strip()]
+        except ValueError:
+            raise TicketlabError(f"--densities takes a comma list of numbers, e.g. 0.2,0.05; got '{args.densities}'.") from None
+    else:
+        densities = [args.density]
+    train = _spec_from_train_args(args, seed=0, overrides=[])
+    common = {"train": train, "method": args.method, "dense_layers": tuple(args.dense_layer)}
+    if args.command == "pai":
+        cls, extra = PaiSpec, {"batches": args.batches, "iterations": args.iterations, "score_at": args.score_at}
+    else:
+        cls, extra = DstSpec, {"distribution": args.distribution, "update_every": args.update_every,
+                               "stop": args.stop, "drop_fraction": args.drop_fraction}
+    seeds = _int_list(args.seeds, "--seeds")
+    specs = []
+    for density in densities:
+        spec = cls(**common, **extra, density=density).with_overrides(args.overrides)
+        specs += [spec.replace(train=spec.train.replace(seed=seed)) for seed in seeds]
+    return specs
+
+
 def _spec_from_train_args(args, seed=None, overrides=None):
     from .spec import TrainSpec
     fields = {"model": args.model, "dataset": args.dataset, "seed": args.seed if seed is None else seed}
@@ -146,7 +198,7 @@ def _run_specs(specs, args) -> int:
     from .listing import print_result
     for result in results:
         print_result(result)
-    if specs[0].kind == "imp":
+    if specs[0].kind in ("imp", "pai", "dst"):
         from .analysis.report import write_report
         store = RunStore(args.runs_dir)
         name = results[0].run_id + (f"+{len(results) - 1}" if len(results) > 1 else "")
@@ -175,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_specs([_spec_from_train_args(args)], args)
         if args.command == "imp":
             return _run_specs(_imp_specs(args), args)
+        if args.command in ("pai", "dst"):
+            return _run_specs(_baseline_specs(args), args)
         if args.command == "lmc":
             from .spec import LmcSpec
             from .store import RunStore

@@ -4,8 +4,10 @@
 its spec, its run directory and a context, and returns the result dict; it writes files
 only through the run directory and its units.
 """
+from .dst import run_dst
 from .imp import run_imp
 from .lmc import run_lmc
+from .pai import run_pai
 from .train import run_train
 
-RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc}
+RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc, "pai": run_pai, "dst": run_dst}

@@ -46,6 +46,12 @@ class Trainer:
                                    milestones=[self.steps(m) for m in spec.milestones], gamma=spec.gamma,
                                    warmup_steps=self.steps(spec.warmup))
         self.enforcer: MaskEnforcer | None = None
+        self.mask: Mask | None = None
+        # Hooks for methods that change the mask while training (dynamic sparse training):
+        # on_backward(trainer) sees the dense gradients of the step being taken, after_step(trainer)
+        # runs once the step is done (trainer.step counts the steps done).
+        self.on_backward: Callable[["Trainer"], None] | None = None
+        self.after_step: Callable[["Trainer"], None] | None = None
         self.step = 0
         self.history: list[dict] = []
         self._loss_sum = torch.zeros((), device=device)
@@ -59,15 +65,19 @@ class Trainer:
     # -- masks --------------------------------------------------------------------------
     def set_mask(self, mask: Mask | None) -> None:
         """Enforce `mask` from now on: masked weights and their optimizer state become zero."""
+        self.mask = mask
         self.enforcer = MaskEnforcer(self.model, mask) if mask is not None else None
         if self.enforcer is not None:
             self.enforcer.install(self.optimizer)
 
     # -- state --------------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "rng": rng_state(), "history": list(self.history),
-                "loss_sum": self._loss_sum.detach().cpu(), "loss_count": self._loss_count}
+        state = {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "rng": rng_state(), "history": list(self.history),
+                 "loss_sum": self._loss_sum.detach().cpu(), "loss_count": self._loss_count}
+        if self.mask is not None:  # the mask may change during training (DST): it is part of the state
+            state["mask"] = {n: t.cpu() for n, t in self.mask.items()}
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
@@ -77,6 +87,9 @@ class Trainer:
         self._loss_sum = state.get("loss_sum", torch.zeros(())).to(self.device)
         self._loss_count = int(state.get("loss_count", 0))
         set_rng_state(state["rng"])
+        if "mask" in state:
+            self.mask = Mask(state["mask"]).to(self.device)
+            self.enforcer = MaskEnforcer(self.model, self.mask)
         if self.enforcer is not None:
             self.enforcer.apply_to_weights()
 
@@ -103,6 +116,8 @@ class Trainer:
             loss = F.cross_entropy(self.model(x), y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.on_backward is not None:
+            self.on_backward(self)
         if self.enforcer is not None:
             self.enforcer.apply_to_grads()
         self.optimizer.step()
@@ -122,6 +137,8 @@ class Trainer:
             for x, y in self.loader.epoch(epoch, start_step=start):
                 self.train_step(x, y)
                 self.step += 1
+                if self.after_step is not None:
+                    self.after_step(self)
                 if progress is not None:
                     progress.advance(self.step)
                 if self.step % self.eval_every == 0 or self.step == self.total_steps:

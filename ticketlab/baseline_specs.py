@@ -1,0 +1,102 @@
+"""Specs of the baselines: pruning at initialization (`pai`) and dynamic sparse training (`dst`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .errors import UnknownNameError
+from .spec import Spec, TrainSpec, _check, register_spec
+from .train.duration import Duration
+
+PAI_METHODS = ("snip", "grasp", "synflow", "random")
+DST_METHODS = ("set", "rigl")
+
+
+def _check_density(density: float) -> None:
+    _check(0 < density <= 1, f"density must be in (0, 1] (the fraction of prunable weights kept), got {density}.")
+
+
+def _dense_layer_check(spec) -> None:
+    """Layer names resolve, and something is left to prune."""
+    import torch
+
+    from .data import dataset_info
+    from .errors import SpecError
+    from .models import build_model
+    from .prune.layers import resolve_layers
+
+    info = dataset_info(spec.train.dataset)
+    with torch.device("meta"):
+        model = build_model(spec.train.model, info.input_shape, info.num_classes)
+    ignore = resolve_layers(spec.dense_layers, model.prunable_names, model.output_name)
+    if len(ignore) == len(model.prunable_names):
+        raise SpecError(f"{spec.train.model} has no prunable weights left once {', '.join(ignore)} stay dense.")
+
+
+@register_spec
+@dataclass(frozen=True)
+class PaiSpec(Spec):
+    """Prune at initialization (or at a rewind step) by a saliency score, then train the mask."""
+
+    kind: ClassVar[str] = "pai"
+    train: TrainSpec
+    method: str
+    density: float
+    batches: int = 1            # batches of training data scored by SNIP and GraSP
+    iterations: int = 100       # SynFlow's pruning rounds
+    score_at: str = "0it"       # a step of dense training before scoring (0: at init)
+    dense_layers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.method not in PAI_METHODS:
+            raise UnknownNameError("pruning-at-initialization method", self.method, list(PAI_METHODS))
+        _check_density(self.density)
+        _check(self.batches >= 1, f"batches must be at least 1, got {self.batches}.")
+        _check(self.iterations >= 1, f"iterations must be at least 1, got {self.iterations}.")
+        Duration.parse(self.score_at)
+
+    def preflight(self) -> None:
+        self.train.preflight()
+        _dense_layer_check(self)
+
+
+@register_spec
+@dataclass(frozen=True)
+class DstSpec(Spec):
+    """Sparse from the start, the mask rewired during training (SET, RigL)."""
+
+    kind: ClassVar[str] = "dst"
+    train: TrainSpec
+    method: str
+    density: float
+    distribution: str = "erk"
+    update_every: str = "100it"
+    stop: str = ""              # last update step; empty: at 75% of training (as RigL)
+    drop_fraction: float = 0.3
+    dense_layers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        from .prune.dst import DISTRIBUTIONS
+
+        if self.method not in DST_METHODS:
+            raise UnknownNameError("dynamic sparse training method", self.method, list(DST_METHODS))
+        if self.distribution not in DISTRIBUTIONS:
+            raise UnknownNameError("layer distribution", self.distribution, list(DISTRIBUTIONS))
+        _check_density(self.density)
+        _check(0 < self.drop_fraction < 1, f"drop_fraction must be in (0, 1), got {self.drop_fraction}.")
+        _check(Duration.parse(self.update_every).amount > 0, "update_every must be positive.")
+        if self.stop:
+            Duration.parse(self.stop)
+
+    def preflight(self) -> None:
+        from .data import dataset_info
+
+        self.train.preflight()
+        _dense_layer_check(self)
+        info = dataset_info(self.train.dataset)
+        steps_per_epoch = -(-(info.train_size - self.train.val_size) // self.train.batch_size)
+        total = Duration.parse(self.train.duration).steps(steps_per_epoch)
+        every = Duration.parse(self.update_every).steps(steps_per_epoch)
+        _check(every < total, f"The DST update interval {self.update_every} ({every} iterations) is not shorter "
+                              f"than training ({self.train.duration} = {total} iterations): no update would happen. "
+                              "Use a shorter --update-every.")
