@@ -14,25 +14,21 @@ benchmarks/results/lth_<model>.json.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from report import RESULTS, ROOT, machine
+from report import RESULTS, ROOT, machine, results_section
 
 import ticketlab
 from ticketlab.analysis.report import write_report
 from ticketlab.analysis.from_runs import report_points
 from ticketlab.analysis.points import summarize
-from ticketlab.atomic import write_json, write_text
+from ticketlab.atomic import write_json
 from ticketlab.progress import LineProgress
 from ticketlab.spec import ImpSpec, TrainSpec
 from ticketlab.store import RunStore
-
-DOC = ROOT / "docs" / "results.md"
-
 
 def specs(args) -> list[ImpSpec]:
     train = TrainSpec(model=args.model, dataset="fashion_mnist", duration=f"{args.epochs}ep", batch_size=128,
@@ -111,13 +107,7 @@ def section(args, command, minutes, verdict, out: Path) -> None:
         "",
         f"![accuracy versus density](results/{out.name}/accuracy_vs_density.png)",
     ])
-    begin, end = f"<!-- lth_{args.model}:begin -->", f"<!-- lth_{args.model}:end -->"
-    doc = DOC.read_text() if DOC.exists() else "# Results\n\nReproductions at small scale, made by the commands shown.\n"
-    block = f"{begin}\n{body}\n{end}"
-    doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S) if begin in doc \
-        else doc.rstrip() + "\n\n" + block + "\n"
-    write_text(DOC, doc)
-    print(f"wrote {DOC}")
+    results_section(f"lth_{args.model}", body)
 
 
 if __name__ == "__main__":

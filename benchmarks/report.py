@@ -40,6 +40,20 @@ def save(name: str, payload: dict, markdown: str) -> None:
     print(f"wrote {RESULTS / (name + '.json')} and its section of {DOC}")
 
 
+def results_section(name: str, body: str) -> None:
+    """Rewrite this benchmark's section of docs/results.md (reproductions, with their commands)."""
+    doc_path = ROOT / "docs" / "results.md"
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    doc = doc_path.read_text() if doc_path.exists() else "# Results\n\nReproductions at small scale, made by the commands shown.\n"
+    block = f"{begin}\n{body.strip()}\n{end}"
+    if begin in doc:
+        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
+    else:
+        doc = doc.rstrip() + "\n\n" + block + "\n"
+    write_text(doc_path, doc)
+    print(f"wrote its section of {doc_path}")
+
+
 def table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
