@@ -12,7 +12,7 @@ import torch
 from ..context import RunContext
 from ..prune import resolve_layers
 from ..prune.dst import layer_densities, random_mask
-from ..prune.scorers import pai_mask
+from ..prune import pai_mask
 from ..sparse import Mask
 from ..baseline_specs import PaiSpec
 from ..store import RunDir

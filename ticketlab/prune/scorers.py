@@ -30,7 +30,7 @@ from ..errors import SpecError, UnknownNameError
 from ..sparse import Mask
 from .synflow import apply_alive, linearized_copy, scoring_copy, synflow_scores
 
-PAI_METHODS = ("snip", "grasp", "synflow")
+SCORERS = ("snip", "grasp", "synflow")  # the spec adds "random", which needs no score
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -57,8 +57,8 @@ def pai_mask(method: str, model: torch.nn.Module, batches: Batches | None, densi
 
 def _check(method, model, batches, density, ignore, iterations) -> list[str]:
     """The names to rank, after refusing anything that cannot give a meaningful mask."""
-    if method not in PAI_METHODS:
-        raise UnknownNameError("pruning-at-initialization method", method, list(PAI_METHODS))
+    if method not in SCORERS:
+        raise UnknownNameError("pruning-at-initialization method", method, list(SCORERS))
     if not 0.0 < density <= 1.0:
         raise SpecError(f"Density {density} is outside (0, 1]: give the fraction of weights to keep, "
                         "e.g. 0.1 to keep 10%.")
