@@ -11,6 +11,7 @@ docs/results.md, the figures into benchmarks/results/baselines_fashion_mnist.jso
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -52,14 +53,26 @@ def main() -> None:
     start = time.perf_counter()
     results = [ticketlab.run(spec, runs_dir=runs_dir, progress=LineProgress(every_s=120)) for spec in specs(args)]
     minutes = (time.perf_counter() - start) / 60
+    if all(r.reused for r in results) and (RESULTS / "baselines_fashion_mnist.json").exists():
+        # Only the document is being remade: keep the time of the run that trained.
+        previous = json.loads((RESULTS / "baselines_fashion_mnist.json").read_text())
+        minutes, command = previous["minutes"], previous["command"]
     store = RunStore(runs_dir)
     out = ROOT / "docs" / "results" / "baselines_fashion_mnist"
     written = write_report([store.open(r.run_id) for r in results], out, show=True)
-    wanted = {round(0.8 ** level, 6) for level in LEVELS} | {1.0}
-    rows = [s for s in written["summaries"] if round(s["density"], 6) in wanted]
+    wanted = [1.0] + [0.8 ** level for level in LEVELS]
+
+    def near(a: float, b: float) -> bool:  # masks round counts: densities agree to ~1e-5
+        return abs(a - b) <= 1e-3 * b
+
+    rows = [s for s in written["summaries"] if any(near(s["density"], d) for d in wanted)]
     write_json(RESULTS / "baselines_fashion_mnist.json",
                {"machine": machine(), "command": command, "minutes": minutes, "summaries": rows})
     table = (out / "report.md").read_text().split("\n", 4)[4]
+    lines = []
+    for density in wanted[1:]:
+        ranked = sorted((s for s in rows if near(s["density"], density)), key=lambda s: -s["mean"])
+        lines.append(f"- At {100 * density:.2f}%: " + " > ".join(f"{s['method']} {100 * s['mean']:.2f}" for s in ranked))
     body = "\n".join([
         "## Baselines on Fashion-MNIST: pruning at initialization, dynamic sparse training and IMP",
         "",
@@ -71,6 +84,10 @@ def main() -> None:
         "levels 7, 13 and 17.",
         "",
         table.strip(),
+        "",
+        "Ranking by mean test accuracy:",
+        "",
+        *lines,
         "",
         "![accuracy versus density](results/baselines_fashion_mnist/accuracy_vs_density.png)",
     ])
