@@ -27,31 +27,30 @@ def machine() -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads), torch {torch.__version__}"
 
 
-def save(name: str, payload: dict, markdown: str) -> None:
-    write_json(RESULTS / f"{name}.json", payload)
+def write_section(path: Path, name: str, body: str, new_document: str) -> None:
+    """Replace the section `name` of the Markdown file `path` (or append it), leaving the rest."""
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    doc = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nFigures measured by `benchmarks/*.py`; each section is rewritten by its script.\n"
-    section = f"{begin}\n{markdown.strip()}\n{end}"
-    if begin in doc:
-        doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: section, doc, flags=re.S)
-    else:
-        doc = doc.rstrip() + "\n\n" + section + "\n"
-    write_text(DOC, doc)
-    print(f"wrote {RESULTS / (name + '.json')} and its section of {DOC}")
-
-
-def results_section(name: str, body: str) -> None:
-    """Rewrite this benchmark's section of docs/results.md (reproductions, with their commands)."""
-    doc_path = ROOT / "docs" / "results.md"
-    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-    doc = doc_path.read_text() if doc_path.exists() else "# Results\n\nReproductions at small scale, made by the commands shown.\n"
+    doc = path.read_text() if path.exists() else new_document
     block = f"{begin}\n{body.strip()}\n{end}"
     if begin in doc:
         doc = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, doc, flags=re.S)
     else:
         doc = doc.rstrip() + "\n\n" + block + "\n"
-    write_text(doc_path, doc)
-    print(f"wrote its section of {doc_path}")
+    write_text(path, doc)
+    print(f"wrote its section of {path}")
+
+
+def save(name: str, payload: dict, markdown: str) -> None:
+    """Figures to benchmarks/results/NAME.json and their section of docs/benchmarks.md."""
+    write_json(RESULTS / f"{name}.json", payload)
+    write_section(DOC, name, markdown,
+                  "# Benchmarks\n\nFigures measured by `benchmarks/*.py`; each section is rewritten by its script.\n")
+
+
+def results_section(name: str, body: str) -> None:
+    """This benchmark's section of docs/results.md (reproductions, with their commands)."""
+    write_section(ROOT / "docs" / "results.md", name, body,
+                  "# Results\n\nReproductions at small scale, made by the commands shown.\n")
 
 
 def table(header: list[str], rows: list[list]) -> str:
