@@ -89,14 +89,9 @@ class DstSpec(Spec):
             Duration.parse(self.stop)
 
     def preflight(self) -> None:
-        from .data import dataset_info
-
         self.train.preflight()
         _dense_layer_check(self)
-        info = dataset_info(self.train.dataset)
-        steps_per_epoch = -(-(info.train_size - self.train.val_size) // self.train.batch_size)
-        total = Duration.parse(self.train.duration).steps(steps_per_epoch)
-        every = Duration.parse(self.update_every).steps(steps_per_epoch)
+        total, every = self.train.steps(self.train.duration), self.train.steps(self.update_every)
         _check(every < total, f"The DST update interval {self.update_every} ({every} iterations) is not shorter "
                               f"than training ({self.train.duration} = {total} iterations): no update would happen. "
                               "Use a shorter --update-every.")

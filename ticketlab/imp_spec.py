@@ -91,10 +91,8 @@ class ImpSpec(Spec):
         ignore = set(resolve_layers(self.dense_layers, names, output))
         sizes = {n: p.numel() for n, p in model.named_parameters() if n in names}
         check_levels(sizes, self.levels, self.prune_fraction, scope=self.scope, rates=rates, ignore=ignore)
-        train_size = info.train_size - self.train.val_size
-        steps_per_epoch = -(-train_size // self.train.batch_size)
-        total = Duration.parse(self.train.duration).steps(steps_per_epoch)
-        k = self.rewind_plan.step.steps(steps_per_epoch)
+        total = self.train.steps(self.train.duration)
+        k = self.rewind_plan.step.steps(self.train.steps_per_epoch)
         _check(k < total, f"The rewind step {self.rewind_plan.step} ({k} iterations) is not before the end of "
                           f"training ({self.train.duration} = {total} iterations); rewind earlier.")
 

@@ -157,6 +157,16 @@ class TrainSpec(Spec):
             build_model(self.model, info.input_shape, info.num_classes)
 
     @property
+    def steps_per_epoch(self) -> int:
+        """From the dataset's registered size: known before any data is loaded."""
+        from .data import dataset_info
+
+        return -(-(dataset_info(self.dataset).train_size - self.val_size) // self.batch_size)
+
+    def steps(self, duration: str) -> int:
+        return Duration.parse(duration).steps(self.steps_per_epoch)
+
+    @property
     def order_seed(self) -> int:
         return self.seed if self.data_seed is None else self.data_seed
 
