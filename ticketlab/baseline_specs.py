@@ -95,3 +95,49 @@ class DstSpec(Spec):
         _check(every < total, f"The DST update interval {self.update_every} ({every} iterations) is not shorter "
                               f"than training ({self.train.duration} = {total} iterations): no update would happen. "
                               "Use a shorter --update-every.")
+
+
+@register_spec
+@dataclass(frozen=True)
+class RstSpec(Spec):
+    """Dual lottery ticket (Bai et al. 2022): a random subnetwork made trainable by first
+    squeezing the information out of the weights it will lose (Random Sparse Network
+    Transformation), then fine-tuned under its mask with the `train` spec."""
+
+    kind: ClassVar[str] = "rst"
+    train: TrainSpec
+    density: float
+    reg_step: float = 1e-4      # the penalty coefficient grows by this ...
+    reg_every: int = 5          # ... every this many iterations ...
+    reg_ceiling: float = 1.0    # ... up to this ceiling,
+    stabilize: int = 40000      # then holds for this many iterations
+    transform_lr: float = 1e-3  # SGD (momentum 0.9) during the transformation, as the authors' code
+    transform_batch: int = 64
+    cycles: int = 1             # iterative RST: cumulative sparsity 1 - (1 - s)^(c / C)
+    pick: str = "random"        # 'random' (the paper's claim) or 'magnitude' (smallest |w| at init)
+    dense_layers: tuple[str, ...] = ("first", "output")
+
+    def __post_init__(self) -> None:
+        _check(0 < self.density < 1, f"density must be in (0, 1) (the fraction of prunable weights kept), got {self.density}.")
+        _check(self.reg_step > 0 and self.reg_every >= 1, "reg_step must be positive and reg_every at least 1.")
+        _check(self.reg_ceiling >= self.reg_step,
+               f"reg_ceiling ({self.reg_ceiling}) is below one step of the coefficient ({self.reg_step}): the "
+               "penalty would never apply. Raise the ceiling or lower --reg-step.")
+        _check(self.stabilize >= 0, f"stabilize must be >= 0, got {self.stabilize}.")
+        _check(self.cycles >= 1, f"cycles must be at least 1, got {self.cycles}.")
+        _check(self.transform_lr > 0 and self.transform_batch >= 1, "transform_lr and transform_batch must be positive.")
+        if self.pick not in ("random", "magnitude"):
+            raise UnknownNameError("pick", self.pick, ["random", "magnitude"])
+
+    @property
+    def ramp_steps(self) -> int:
+        import math
+        return math.ceil(self.reg_ceiling / self.reg_step - 1e-9) * self.reg_every
+
+    def coefficient(self, step: int) -> float:
+        """The penalty on the to-be-masked weights at a transformation step."""
+        return min(self.reg_ceiling, self.reg_step * (step // self.reg_every))
+
+    def preflight(self) -> None:
+        self.train.preflight()
+        _dense_layer_check(self)

@@ -91,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     dst.add_argument("--drop-fraction", type=float, default=0.3, help="initial fraction rewired (cosine-decayed)")
     _common(dst)
 
+    rst = sub.add_parser("rst", help="dual lottery tickets: random sparse network transformation")
+    _training_flags(rst, seeds=True)
+    rst.add_argument("--density", type=float, required=True, help="fraction of the pruned layers' weights kept")
+    rst.add_argument("--reg-step", type=float, default=1e-4, help="penalty increment (default 1e-4)")
+    rst.add_argument("--reg-every", type=int, default=5, help="iterations between increments (default 5)")
+    rst.add_argument("--reg-ceiling", type=float, default=1.0, help="largest penalty (default 1.0)")
+    rst.add_argument("--stabilize", type=int, default=40000, help="iterations at the ceiling (default 40000)")
+    rst.add_argument("--cycles", type=int, default=1, help="iterative RST cycles (default 1)")
+    rst.add_argument("--pick", default="random", help="random (default) or magnitude")
+    rst.add_argument("--dense-layer", action="append", default=None, metavar="LAYER",
+                     help="layers left dense (default: first and output)")
+    _common(rst)
+
     lmc = sub.add_parser("lmc", help="linear mode connectivity (instability) of an IMP level's ticket")
     lmc.add_argument("run", help="the IMP run (id, unique prefix or directory)")
     lmc.add_argument("--level", type=int, required=True)
@@ -169,6 +182,17 @@ def _baseline_specs(args):
     return specs
 
 
+def _rst_specs(args):
+    from .spec import RstSpec
+    fields = {"train": _spec_from_train_args(args, seed=0, overrides=[]), "density": args.density,
+              "reg_step": args.reg_step, "reg_every": args.reg_every, "reg_ceiling": args.reg_ceiling,
+              "stabilize": args.stabilize, "cycles": args.cycles, "pick": args.pick}
+    if args.dense_layer is not None:
+        fields["dense_layers"] = tuple(args.dense_layer)
+    spec = RstSpec(**fields).with_overrides(args.overrides)
+    return [spec.replace(train=spec.train.replace(seed=s)) for s in _int_list(args.seeds, "--seeds")]
+
+
 def _spec_from_train_args(args, seed=None, overrides=None):
     from .spec import TrainSpec
     fields = {"model": args.model, "dataset": args.dataset, "seed": args.seed if seed is None else seed}
@@ -198,7 +222,7 @@ def _run_specs(specs, args) -> int:
     from .listing import print_result
     for result in results:
         print_result(result)
-    if specs[0].kind in ("imp", "pai", "dst"):
+    if specs[0].kind in ("imp", "pai", "dst", "rst"):
         from .analysis.report import write_report
         store = RunStore(args.runs_dir)
         name = results[0].run_id + (f"+{len(results) - 1}" if len(results) > 1 else "")
@@ -227,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_specs([_spec_from_train_args(args)], args)
         if args.command == "imp":
             return _run_specs(_imp_specs(args), args)
+        if args.command == "rst":
+            return _run_specs(_rst_specs(args), args)
         if args.command in ("pai", "dst"):
             return _run_specs(_baseline_specs(args), args)
         if args.command == "lmc":

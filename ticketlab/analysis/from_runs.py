@@ -52,8 +52,12 @@ def run_points(run: RunDir, metric: str = "test_accuracy", suffix: str = "") -> 
         # PaI's random masks are named apart from IMP's random control (a shuffled ticket).
         method = "random_init" if spec.method == "random" else spec.method
         return [Point(method, result["metrics"]["density"], _metric(result["metrics"], metric, run), train.seed)]
+    if spec.kind == "rst":
+        density, seed = result["metrics"]["density"], train.seed
+        return [Point("rst", density, _metric(result["finetune"], metric, run), seed),
+                Point("rst_scratch", density, _metric(result["scratch"], metric, run), seed)]
     if spec.kind != "imp":
-        raise TicketlabError(f"ticketlab report reads imp, pai, dst and train runs; {run.run_id} is a "
+        raise TicketlabError(f"ticketlab report reads imp, pai, dst, rst and train runs; {run.run_id} is a "
                              f"{spec.kind} run.")
     points = []
     for level in result["levels"]:

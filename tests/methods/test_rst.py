@@ -1,0 +1,82 @@
+"""Dual lottery tickets (RST): the to-be-masked set, the penalty, its schedule, the cycles."""
+import re
+
+import pytest
+import torch
+
+from ticketlab import api
+from ticketlab.cli import main
+from ticketlab.context import RunContext
+from ticketlab.methods.rst import Extrusion, pick, transform_spec
+from ticketlab.methods.train import prepare
+from ticketlab.sparse import Mask
+from ticketlab.spec import RstSpec, TrainSpec
+from ticketlab.store import RunStore, Unit
+from ticketlab.train import Trainer
+
+TRAIN = TrainSpec(model="mlp_64_32", dataset="synthetic", duration="3ep", batch_size=32, lr=0.05, momentum=0.9)
+SPEC = RstSpec(train=TRAIN, density=0.1, reg_step=0.05, reg_every=2, stabilize=20, dense_layers=("output",))
+
+
+def test_coefficient_schedule():
+    assert SPEC.ramp_steps == 40
+    assert [SPEC.coefficient(s) for s in (0, 1, 2, 3, 4, 39, 40, 41, 1000)] == pytest.approx(
+        [0, 0, 0.05, 0.05, 0.1, 0.95, 1.0, 1.0, 1.0])
+    assert transform_spec(SPEC).duration == "60it"
+
+
+def test_the_doomed_set_has_the_exact_density_and_only_it_is_penalized(tmp_path):
+    data, model = prepare(TRAIN, RunContext(device=torch.device("cpu")))
+    alive = Mask.ones_like(model)
+    init = model.state_dict()
+    keep = pick(SPEC, alive, init, 0.1, torch.Generator().manual_seed(0), {"fc.weight"})
+    for name in keep:
+        expected = keep[name].numel() if name == "fc.weight" else round(0.1 * keep[name].numel())
+        assert int(keep[name].sum()) == expected
+    doomed = Mask({n: alive[n] & ~keep[n] for n in alive})
+    trainer = Trainer(transform_spec(SPEC), model, data, torch.device("cpu"))
+    hooks = Extrusion(SPEC, trainer, doomed, keep, Unit(tmp_path), log_every=5)
+    x, y = next(trainer.loader.epoch(0))
+    torch.nn.functional.cross_entropy(trainer.model(x), y).backward()
+    params = dict(trainer.model.named_parameters())
+    before = {n: params[n].grad.clone() for n in doomed}
+    trainer.step = 10  # coefficient 0.25
+    hooks.penalize(trainer)
+    for name in doomed:
+        added = params[name].grad - before[name]
+        assert torch.allclose(added, 0.25 * params[name].detach() * doomed[name])
+        assert torch.all(added[~doomed[name]] == 0)
+
+
+def test_rst_end_to_end_and_iterative_cycles(runs_dir):
+    spec = SPEC.replace(cycles=2)
+    result = api.run(spec)
+    run = RunStore(runs_dir).open(spec.run_id)
+    m1 = run.child("transform_1").load_mask("mask.safetensors")
+    m2 = run.child("transform_2").load_mask("mask.safetensors")
+    for name in m1:
+        if name == "fc.weight":
+            continue
+        size = m1[name].numel()
+        assert int(m1[name].sum()) == round(0.1 ** 0.5 * size) and int(m2[name].sum()) == round(0.1 * size)
+        assert torch.all(m1[name] | ~m2[name]), "earlier masked weights stay masked"
+    extrusion = run.child("transform_1").read_json("extrusion.json")
+    assert extrusion[-1]["masked_weight_norm"] < extrusion[0]["masked_weight_norm"], "the penalty squeezes P"
+    for unit in ("finetune", "scratch"):
+        weights = run.child(unit).load_tensors("model.safetensors")
+        assert all(torch.all(weights[n][~m2[n]] == 0) for n in m2), "masked weights stay zero"
+    assert result.metrics["density"] == pytest.approx(m2.density(), abs=1e-6)
+    init = run.child("scratch")  # the baseline trains the same subnetwork from the init
+    assert run.result()["scratch"]["step"] == run.result()["finetune"]["step"]
+    assert init.finished
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--density", "1.0"], "density must be in \\(0, 1\\)"),
+    (["--density", "0.1", "--reg-step", "0.5", "--reg-ceiling", "0.1"], "below one step"),
+    (["--density", "0.1", "--cycles", "0"], "cycles must be at least 1"),
+])
+def test_bad_input(capsys, runs_dir, args, message):
+    code = main(["rst", "--model", "mlp_64_32", "--dataset", "synthetic", "--epochs", "1", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and re.search(message, err) and "Traceback" not in err, err

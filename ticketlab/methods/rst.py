@@ -1,0 +1,130 @@
+"""`rst`: dual lottery tickets by Random Sparse Network Transformation (Bai et al., ICLR 2022).
+
+Per cycle c of C: the layers outside `dense_layers` keep a density of d^(c/C); the
+weights to be masked this cycle (P) are drawn at random among the survivors (or, as an
+ablation, the smallest |w| at init). While every weight still trains, an L2 penalty on
+P only, lambda * w, is added to the gradient; lambda grows by `reg_step` every
+`reg_every` iterations to `reg_ceiling`, then holds for `stabilize` iterations. Then P
+is masked. After the last cycle the subnetwork is fine-tuned under its mask with the
+`train` spec, and, as the baseline, the same random subnetwork is trained from scratch.
+
+The transformation logs the norm of P's weights and the accuracy the network would have
+if masked right now (`extrusion`), so one can watch the information leave P.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from ..baseline_specs import RstSpec
+from ..context import RunContext
+from ..prune import resolve_layers
+from ..sparse import Mask
+from ..store import RunDir, Unit
+from ..train import Trainer
+from ..train.evaluate import evaluate
+from .imp import derived_seed, layer_report
+from .train import prepare, seeded_model, summary, train_unit
+
+
+def pick(spec: RstSpec, alive: Mask, init: dict, density: float, generator: torch.Generator,
+         ignore: set[str]) -> Mask:
+    """Keep round(density x size) of each layer, removing only among the survivors."""
+    new = {}
+    for name in alive:
+        if name in ignore:
+            new[name] = alive[name].clone()
+            continue
+        flat_alive = alive[name].flatten()
+        keep = round(density * flat_alive.numel())
+        candidates = flat_alive.nonzero().squeeze(1)
+        if spec.pick == "random":
+            order = candidates[torch.randperm(len(candidates), generator=generator).to(candidates.device)]
+        else:  # the largest |w| at init survive
+            order = candidates[torch.sort(init[name].flatten()[candidates].abs(), descending=True, stable=True).indices]
+        flat = torch.zeros_like(flat_alive)
+        flat[order[:keep]] = True
+        new[name] = flat.view_as(alive[name])
+    return Mask(new)
+
+
+class Extrusion:
+    """Trainer hooks: the growing penalty on P, and the log of P's norm and masked accuracy."""
+
+    def __init__(self, spec: RstSpec, trainer: Trainer, doomed: Mask, keep: Mask, unit: Unit, log_every: int):
+        self.spec, self.unit, self.log_every, self.keep = spec, unit, log_every, keep
+        params = dict(trainer.model.named_parameters())
+        self.names = [n for n in doomed if doomed[n].any()]
+        self.params = [params[n] for n in self.names]
+        self.factors = [doomed[n].to(params[n].dtype) for n in self.names]
+        self.log = unit.read_json("extrusion.json") if unit.has("extrusion.json") else []
+        self.scratch = copy.deepcopy(trainer.model)
+
+    def penalize(self, trainer: Trainer) -> None:
+        coefficient = self.spec.coefficient(trainer.step)
+        if coefficient > 0:
+            grads = [p.grad for p in self.params]
+            torch._foreach_addcmul_(grads, self.factors, self.params, value=coefficient)  # grad += lambda P w
+
+    def record(self, trainer: Trainer) -> None:
+        if trainer.step % self.log_every and trainer.step != trainer.total_steps:
+            return
+        with torch.no_grad():
+            norm = torch.sqrt(sum((p * f).pow(2).sum() for p, f in zip(self.params, self.factors))).item()
+            self.scratch.load_state_dict(trainer.model.state_dict())
+            scratch_params = dict(self.scratch.named_parameters())
+            for name in self.keep:
+                scratch_params[name].mul_(self.keep[name].to(scratch_params[name].dtype))
+        data = trainer.data
+        masked = evaluate(self.scratch, data.test.x, data.test.y, data.info.num_classes)["accuracy"]
+        self.log.append({"step": trainer.step, "coefficient": self.spec.coefficient(trainer.step),
+                         "masked_weight_norm": norm, "masked_accuracy": masked})
+        self.unit.write_json("extrusion.json", self.log)
+
+
+def transform_spec(spec: RstSpec):
+    steps = spec.ramp_steps + spec.stabilize
+    return spec.train.replace(duration=f"{steps}it", batch_size=spec.transform_batch, optimizer="sgd",
+                              lr=spec.transform_lr, momentum=0.9, nesterov=False, schedule="constant",
+                              milestones=(), warmup="0it", eval_every=f"{max(steps // 10, 1)}it")
+
+
+def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
+    data, model = prepare(spec.train, ctx)
+    init = {n: t.detach().clone() for n, t in model.state_dict().items()}
+    ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
+    alive = Mask.ones_like(model)
+    generator = torch.Generator().manual_seed(derived_seed(spec.train.seed, "rst"))
+    weights, cycles = init, []
+    for cycle in range(1, spec.cycles + 1):
+        keep = pick(spec, alive, init, spec.density ** (cycle / spec.cycles), generator, ignore)
+        unit = run.child(f"transform_{cycle}")
+        if not unit.finished:
+            tspec = transform_spec(spec)
+            twin = copy.deepcopy(model)
+            twin.load_state_dict(weights)
+            trainer = Trainer(tspec, twin, data, ctx.device, mask=alive if cycle > 1 else None)
+            doomed = Mask({n: alive[n] & ~keep[n] for n in alive})
+            hooks = Extrusion(spec, trainer, doomed, keep, unit, log_every=max(trainer.total_steps // 20, 1))
+            trainer.on_backward, trainer.after_step = hooks.penalize, hooks.record
+            metrics = train_unit(trainer, unit, ctx, f"rst transform cycle {cycle}/{spec.cycles}")
+            unit.save_mask("mask.safetensors", keep)
+            unit.finish({"cycle": cycle, "density": round(keep.density(), 6), **metrics,
+                         "masked_accuracy": hooks.log[-1]["masked_accuracy"]})
+        cycles.append({**unit.result(), "extrusion": unit.read_json("extrusion.json")})
+        weights, alive = unit.load_tensors("model.safetensors"), unit.load_mask("mask.safetensors")
+    results = {}
+    for name, start in (("finetune", weights), ("scratch", None)):
+        unit = run.child(name)
+        if not unit.finished:
+            net = copy.deepcopy(model) if start is not None else seeded_model(spec.train, data.info, spec.train.seed)
+            if start is not None:
+                net.load_state_dict(start)
+            trainer = Trainer(spec.train, net, data, ctx.device, mask=alive)
+            unit.finish(train_unit(trainer, unit, ctx, f"rst {name} at density {alive.density():.3g}"))
+        results[name] = unit.result()
+    metrics = {"density": round(alive.density(), 6), "test_accuracy": results["finetune"]["test_accuracy"],
+               "scratch_test_accuracy": results["scratch"]["test_accuracy"], "step": results["finetune"]["step"]}
+    return {"metrics": metrics, "cycles": cycles, "finetune": results["finetune"], "scratch": results["scratch"],
+            "layers": layer_report(alive)}
