@@ -36,9 +36,9 @@ def run_pai(spec: PaiSpec, run: RunDir, ctx: RunContext) -> dict:
     data, model = prepare(spec.train, ctx)
     ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
     trainer = Trainer(spec.train, model, data, ctx.device)
-    if run.load_checkpoint() is None or ctx.restart:  # a checkpoint carries its mask: resume as it is
+    if not run.has("checkpoint.pt") or ctx.restart:  # a checkpoint carries its mask: resume as it is
         trainer.run(until=trainer.steps(spec.score_at))
-        trainer.history = []
+        trainer.clear_history()
         mask = choose_mask(spec, trainer, ignore)
         trainer.set_mask(mask)
         run.save_mask("mask.safetensors", mask)

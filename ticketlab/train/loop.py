@@ -96,6 +96,10 @@ class Trainer:
     def rewind_to(self, state: dict) -> None:
         """Start from a saved training state (weights, optimizer, step, RNG) with a fresh history."""
         self.load_state_dict(state)
+        self.clear_history()
+
+    def clear_history(self) -> None:
+        """Forget evaluations and the running training loss (a new phase of training begins)."""
         self.history = []
         self._loss_sum.zero_()
         self._loss_count = 0
