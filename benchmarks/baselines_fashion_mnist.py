@@ -11,20 +11,12 @@ docs/results.md, the figures into benchmarks/results/baselines_fashion_mnist.jso
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import tempfile
-import time
-from pathlib import Path
 
-from report import RESULTS, ROOT, machine, results_section
+from report import RESULTS, ROOT, machine, results_section, run_timed
 
-import ticketlab
 from ticketlab.analysis.report import write_report
 from ticketlab.atomic import write_json
-from ticketlab.progress import LineProgress
 from ticketlab.spec import DstSpec, ImpSpec, PaiSpec, TrainSpec
-from ticketlab.store import RunStore
 
 LEVELS = (7, 13, 17)
 
@@ -48,18 +40,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder)")
     args = parser.parse_args()
-    runs_dir = Path(args.runs_dir or tempfile.mkdtemp(prefix="ticketlab-baselines-"))
-    command = " ".join(["python benchmarks/baselines_fashion_mnist.py", *sys.argv[1:]])
-    start = time.perf_counter()
-    results = [ticketlab.run(spec, runs_dir=runs_dir, progress=LineProgress(every_s=120)) for spec in specs(args)]
-    minutes = (time.perf_counter() - start) / 60
-    if all(r.reused for r in results) and (RESULTS / "baselines_fashion_mnist.json").exists():
-        # Only the document is being remade: keep the time of the run that trained.
-        previous = json.loads((RESULTS / "baselines_fashion_mnist.json").read_text())
-        minutes, command = previous["minutes"], previous["command"]
-    store = RunStore(runs_dir)
+    runs, minutes, command = run_timed("baselines_fashion_mnist", specs(args), args.runs_dir, every_s=120)
     out = ROOT / "docs" / "results" / "baselines_fashion_mnist"
-    written = write_report([store.open(r.run_id) for r in results], out, show=True)
+    written = write_report(runs, out, show=True)
     wanted = [1.0] + [0.8 ** level for level in LEVELS]
 
     def near(a: float, b: float) -> bool:  # masks round counts: densities agree to ~1e-5

@@ -14,21 +14,15 @@ benchmarks/results/lth_<model>.json.
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-from report import RESULTS, ROOT, machine, results_section
+from report import RESULTS, ROOT, machine, results_section, run_timed
 
-import ticketlab
 from ticketlab.analysis.report import write_report
 from ticketlab.analysis.from_runs import report_points
 from ticketlab.analysis.points import summarize
 from ticketlab.atomic import write_json
-from ticketlab.progress import LineProgress
 from ticketlab.spec import ImpSpec, TrainSpec
-from ticketlab.store import RunStore
 
 def specs(args) -> list[ImpSpec]:
     train = TrainSpec(model=args.model, dataset="fashion_mnist", duration=f"{args.epochs}ep", batch_size=128,
@@ -67,19 +61,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
     parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder, so the time is real)")
     args = parser.parse_args()
-    runs_dir = Path(args.runs_dir or tempfile.mkdtemp(prefix="ticketlab-lth-"))
-    command = " ".join(["python benchmarks/lth_fashion_mnist.py", *sys.argv[1:]])
-    start = time.perf_counter()
-    results = [ticketlab.run(spec, runs_dir=runs_dir, progress=LineProgress(every_s=60)) for spec in specs(args)]
-    minutes = (time.perf_counter() - start) / 60
-    store = RunStore(runs_dir)
-    runs = [store.open(r.run_id) for r in results]
+    runs, minutes, command = run_timed(f"lth_{args.model}", specs(args), args.runs_dir, every_s=60)
     out = ROOT / "docs" / "results" / f"lth_{args.model}"
     written = write_report(runs, out, show=True)
     summaries = summarize(report_points(runs))
     verdict = check(summaries)
     payload = {"machine": machine(), "command": command, "minutes": minutes, "seeds": args.seeds,
-               "reused": all(r.reused for r in results), **verdict, "summaries": written["summaries"]}
+               **verdict, "summaries": written["summaries"]}
     write_json(RESULTS / f"lth_{args.model}.json", payload)
     print(f"{minutes:.1f} min; matches dense at 10-20%: {verdict['matches']} {verdict['match_gap_points']}; "
           f"beats controls at {verdict['low_density']:.2%}: {verdict['beats_controls']} {verdict['control_margin_points']}")

@@ -27,6 +27,35 @@ def machine() -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads), torch {torch.__version__}"
 
 
+def run_timed(name: str, specs: list, runs_dir: str | None, every_s: float = 120) -> tuple[list, float, str]:
+    """Run `specs` (in a fresh temporary runs folder unless one is given, so the time is real).
+
+    Returns the run directories, the minutes taken and the command to show. When every
+    run was already finished, only the documents are being remade: the minutes and the
+    command of the run that trained are kept from benchmarks/results/NAME.json.
+    """
+    import json
+    import tempfile
+    import time
+
+    import ticketlab
+    from ticketlab.progress import LineProgress
+    from ticketlab.store import RunStore
+
+    folder = Path(runs_dir or tempfile.mkdtemp(prefix=f"ticketlab-{name}-"))
+    arguments = [a for a in sys.argv[1:] if a not in ("--runs-dir", runs_dir)]
+    command = " ".join([f"python benchmarks/{Path(sys.argv[0]).name}", *arguments])
+    start = time.perf_counter()
+    results = [ticketlab.run(spec, runs_dir=folder, progress=LineProgress(every_s=every_s)) for spec in specs]
+    minutes = (time.perf_counter() - start) / 60
+    previous = RESULTS / f"{name}.json"
+    if all(r.reused for r in results) and previous.exists():
+        kept = json.loads(previous.read_text())
+        minutes, command = kept["minutes"], kept["command"]
+    store = RunStore(folder)
+    return [store.open(r.run_id) for r in results], minutes, command
+
+
 def write_section(path: Path, name: str, body: str, new_document: str) -> None:
     """Replace the section `name` of the Markdown file `path` (or append it), leaving the rest."""
     begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"

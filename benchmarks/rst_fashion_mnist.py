@@ -14,20 +14,13 @@ iterations), then holds 1000 iterations, SGD 1e-3 batch 64. 2 seeds.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import tempfile
-import time
 from pathlib import Path
 
-from report import RESULTS, ROOT, machine, results_section
+from report import RESULTS, ROOT, machine, results_section, run_timed
 
-import ticketlab
 from ticketlab.analysis.report import write_report
 from ticketlab.atomic import atomic_path, write_json
-from ticketlab.progress import LineProgress
 from ticketlab.spec import ImpSpec, RstSpec, TrainSpec
-from ticketlab.store import RunStore
 
 LEVELS = (10, 16)
 DENSE = ("first", "output")
@@ -73,15 +66,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder)")
     args = parser.parse_args()
-    runs_dir = Path(args.runs_dir or tempfile.mkdtemp(prefix="ticketlab-rst-"))
-    command = " ".join(["python benchmarks/rst_fashion_mnist.py", *[a for a in sys.argv[1:] if a != args.runs_dir and a != "--runs-dir"]])
-    start = time.perf_counter()
-    results = [ticketlab.run(spec, runs_dir=runs_dir, progress=LineProgress(every_s=120)) for spec in specs(args)]
-    minutes = (time.perf_counter() - start) / 60
-    if all(r.reused for r in results) and (RESULTS / "rst_fashion_mnist.json").exists():
-        minutes = json.loads((RESULTS / "rst_fashion_mnist.json").read_text())["minutes"]
-    store = RunStore(runs_dir)
-    runs = [store.open(r.run_id) for r in results]
+    runs, minutes, command = run_timed("rst_fashion_mnist", specs(args), args.runs_dir, every_s=120)
     out = ROOT / "docs" / "results" / "rst_fashion_mnist"
     written = write_report(runs, out, show=True)
     extrusion_plot([r for r in runs if r.spec.kind == "rst"], out)

@@ -208,8 +208,9 @@ def _spec_from_train_args(args, seed=None, overrides=None):
 def _run_specs(specs, args) -> int:
     """Run each spec (validated all before the first starts); one JSON document at the end."""
     from .store import RunStore
+    store = RunStore(args.runs_dir)
     for spec in specs:  # finished specs need no check (and then no torch import at all)
-        if not RunStore(args.runs_dir).run_dir(spec).finished:
+        if not store.run_dir(spec).finished:
             spec.preflight()
     progress = make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty())
     results = [api.run(spec, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
@@ -224,7 +225,6 @@ def _run_specs(specs, args) -> int:
         print_result(result)
     if specs[0].kind in ("imp", "pai", "dst", "rst"):
         from .analysis.report import write_report
-        store = RunStore(args.runs_dir)
         name = results[0].run_id + (f"+{len(results) - 1}" if len(results) > 1 else "")
         out = store.root / "reports" / name
         write_report([store.open(r.run_id) for r in results], out)

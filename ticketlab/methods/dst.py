@@ -16,8 +16,7 @@ from ..prune import resolve_layers
 from ..prune.dst import drop_and_grow, drop_fraction_at, layer_densities, random_mask
 from ..store import RunDir
 from ..train import Trainer
-from .imp import derived_seed, layer_report
-from .train import prepare, train_unit
+from .train import derived_seed, layer_report, prepare, train_unit
 
 
 class Rewiring:

@@ -22,7 +22,6 @@ step 0.
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 
 import torch
@@ -33,19 +32,9 @@ from ..sparse import Mask
 from ..spec import ImpSpec
 from ..store import RunDir, Unit
 from ..train import Trainer
-from .train import prepare, seeded_model, train_unit
+from .train import derived_seed, layer_report, prepare, seeded_model, train_unit
 
 RANDOM_CONTROLS = {"random": "layerwise", "random_global": "global", "random_uniform": "uniform"}
-
-
-def derived_seed(*key) -> int:
-    """A seed that is a pure function of `key`, unrelated to nearby keys."""
-    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "little") >> 1
-
-
-def layer_report(mask: Mask) -> dict:
-    return {n: {"kept": int(mask[n].sum()), "size": mask[n].numel(), "density": round(float(mask[n].float().mean()), 6)}
-            for n in mask}
 
 
 class ImpJob:
@@ -59,6 +48,7 @@ class ImpJob:
         self.rates = {n: r for sel, r in parse_rates(spec.layer_rates) for n in resolve_layers([sel], names, output)}
         self.ignore = set(resolve_layers(spec.dense_layers, names, output))
         self.rewind = spec.rewind_plan
+        self._rewind_state: dict | None = None  # read from rewind.pt once, on first use
         steps_per_epoch = math.ceil(len(self.data.train) / spec.train.batch_size)
         self.rewind_step = self.rewind.step.steps(steps_per_epoch)
 
@@ -84,7 +74,9 @@ class ImpJob:
         if mode == "weights":
             trainer = self.make_trainer(self.fresh_model())
             if k > 0:
-                trainer.rewind_to(self.run.load_checkpoint("rewind.pt"))
+                if self._rewind_state is None:
+                    self._rewind_state = self.run.load_checkpoint("rewind.pt")
+                trainer.rewind_to(self._rewind_state)
         else:
             weights = source_weights if source_weights is not None else \
                 self.level_unit(level - 1).load_tensors("model.safetensors", self.ctx.device)

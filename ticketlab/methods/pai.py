@@ -17,8 +17,7 @@ from ..sparse import Mask
 from ..baseline_specs import PaiSpec
 from ..store import RunDir
 from ..train import Trainer
-from .imp import derived_seed, layer_report
-from .train import prepare, train_unit
+from .train import derived_seed, layer_report, prepare, train_unit
 
 
 def choose_mask(spec: PaiSpec, trainer: Trainer, ignore: set[str]) -> Mask:

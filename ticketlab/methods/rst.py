@@ -24,8 +24,7 @@ from ..sparse import Mask
 from ..store import RunDir, Unit
 from ..train import Trainer
 from ..train.evaluate import evaluate
-from .imp import derived_seed, layer_report
-from .train import prepare, seeded_model, summary, train_unit
+from .train import derived_seed, layer_report, prepare, seeded_model, train_unit
 
 
 def pick(spec: RstSpec, alive: Mask, init: dict, density: float, generator: torch.Generator,

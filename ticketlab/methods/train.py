@@ -2,6 +2,7 @@
 to train one unit of work (resume, progress, best-validation weights, summary)."""
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from ..data import load_dataset
 from ..errors import CheckpointError
 from ..models import build_model
 from ..spec import TrainSpec
+from ..sparse import Mask
 from ..store import RunDir, Unit
 from ..train import Trainer, to_steps
 
@@ -25,6 +27,16 @@ def prepare(spec: TrainSpec, ctx: RunContext):
     data = load_dataset(spec.dataset, data_dir=ctx.data_dir, val_size=spec.val_size,
                         val_seed=VAL_SPLIT_SEED, device=ctx.device)
     return data, seeded_model(spec, data.info, spec.seed)
+
+
+def derived_seed(*key) -> int:
+    """A seed that is a pure function of `key`, unrelated to nearby keys."""
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "little") >> 1
+
+
+def layer_report(mask: Mask) -> dict:
+    return {n: {"kept": int(mask[n].sum()), "size": mask[n].numel(), "density": round(float(mask[n].float().mean()), 6)}
+            for n in mask}
 
 
 def seeded_model(spec: TrainSpec, info, seed: int):

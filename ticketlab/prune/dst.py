@@ -17,6 +17,7 @@ import torch
 from ..errors import SpecError
 from ..sparse import Mask
 from .magnitude import smallest_to_remove
+from .random import choose
 
 DISTRIBUTIONS = ("uniform", "erk")
 
@@ -50,9 +51,7 @@ def random_mask(shapes: Mapping[str, torch.Size], densities: Mapping[str, float]
     out = {}
     for name, shape in shapes.items():
         size = math.prod(shape)
-        flat = torch.zeros(size, dtype=torch.bool)
-        flat[torch.randperm(size, generator=generator)[:round(densities[name] * size)]] = True
-        out[name] = flat.view(shape).to(device)
+        out[name] = choose(size, round(densities[name] * size), generator).view(shape).to(device)
     return Mask(out)
 
 

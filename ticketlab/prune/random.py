@@ -18,7 +18,8 @@ from ..sparse import Mask
 RANDOM_KINDS = ("layerwise", "global", "uniform")
 
 
-def _choose(numel: int, kept: int, generator: torch.Generator) -> torch.Tensor:
+def choose(numel: int, kept: int, generator: torch.Generator) -> torch.Tensor:
+    """A flat bool tensor with exactly `kept` of `numel` entries set, uniformly at random."""
     flat = torch.zeros(numel, dtype=torch.bool)
     flat[torch.randperm(numel, generator=generator)[:kept]] = True
     return flat
@@ -31,15 +32,15 @@ def random_mask_like(mask: Mask, kind: str, generator: torch.Generator, ignore: 
     out = {n: mask[n].clone() for n in mask if n in ignore}
     if kind == "layerwise":
         for n in pruned:
-            out[n] = _choose(mask[n].numel(), int(mask[n].sum()), generator).view_as(mask[n])
+            out[n] = choose(mask[n].numel(), int(mask[n].sum()), generator).view_as(mask[n])
     elif kind == "uniform":
         total = sum(mask[n].numel() for n in pruned)
         density = sum(int(mask[n].sum()) for n in pruned) / max(total, 1)
         for n in pruned:
-            out[n] = _choose(mask[n].numel(), round(density * mask[n].numel()), generator).view_as(mask[n])
+            out[n] = choose(mask[n].numel(), round(density * mask[n].numel()), generator).view_as(mask[n])
     else:
         sizes = [mask[n].numel() for n in pruned]
-        flat = _choose(sum(sizes), sum(int(mask[n].sum()) for n in pruned), generator)
+        flat = choose(sum(sizes), sum(int(mask[n].sum()) for n in pruned), generator)
         for n, part in zip(pruned, flat.split(sizes)):
             out[n] = part.view_as(mask[n])
     return Mask({n: out[n].to(mask[n].device) for n in mask})
