@@ -111,6 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
     lmc.add_argument("--data-seeds", default="1,2", help="the two copies' data-order seeds (default 1,2)")
     _common(lmc)
 
+    pools = sub.add_parser("pools", help="Lottery Pools: interpolate the tickets of neighbouring IMP levels")
+    pools.add_argument("run", help="the IMP run, with a validation split (id, unique prefix or directory)")
+    pools.add_argument("--target", required=True, help="comma list of target levels, e.g. 3,5,7")
+    pools.add_argument("--variant", default="interpolate", help="interpolate (default), average, or both: "
+                       "interpolate,average")
+    pools.add_argument("--alphas", default="", help="comma list of interpolation factors in [0, 1] "
+                       "(default 0.05,0.1,0.2,...,0.9,0.95)")
+    pools.add_argument("--candidates", type=int, default=0, help="pool size, nearest levels first (default: all)")
+    pools.add_argument("--weights", default="best", help="best (best-validation, default) or final")
+    pools.add_argument("--bn-samples", type=int, default=10000,
+                       help="training examples that recompute BatchNorm statistics (default 10000; 0: all)")
+    pools.add_argument("--no-ood", action="store_true", help="skip the corrupted test sets")
+    pools.add_argument("--ood-size", type=int, default=0, help="test images per corrupted set (default: all)")
+    _common(pools)
+
     report = sub.add_parser("report", help="tables and accuracy-vs-density plot of finished runs")
     report.add_argument("runs", nargs="+", help="run ids (or unique prefixes, or directories)")
     report.add_argument("-o", "--out", default="report", help="output folder (default ./report)")
@@ -223,6 +238,12 @@ def _run_specs(specs, args) -> int:
     from .listing import print_result
     for result in results:
         print_result(result)
+    if specs[0].kind == "pools":
+        from .analysis.pools_table import pool_choices, pools_markdown
+        finished = [store.open(r.run_id).result() for r in results]
+        for metric in ("test_accuracy", "ood_accuracy"):
+            print(f"\n{metric}:\n" + pools_markdown(finished, metric))
+        print("\n" + "\n".join(pool_choices(r) for r in finished))
     if specs[0].kind in ("imp", "pai", "dst", "rst"):
         from .analysis.report import write_report
         name = results[0].run_id + (f"+{len(results) - 1}" if len(results) > 1 else "")
@@ -230,6 +251,30 @@ def _run_specs(specs, args) -> int:
         write_report([store.open(r.run_id) for r in results], out)
         print(f"report: {out}")
     return 0
+
+
+def _float_list(text: str, what: str) -> list[float]:
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise TicketlabError(f"{what} takes a comma list of numbers, e.g. 0.1,0.5,0.9; got '{text}'.") from None
+
+
+def _source_imp(args):
+    from .store import RunStore
+    source = RunStore(args.runs_dir).open(args.run).spec
+    if source.kind != "imp":
+        raise TicketlabError(f"ticketlab {args.command} takes an IMP run; {args.run} is a {source.kind} run.")
+    return source
+
+
+def _pools(args) -> int:
+    from .spec import PoolSpec
+    spec = PoolSpec(source=_source_imp(args), targets=tuple(_int_list(args.target, "--target")),
+                    variants=tuple(v.strip() for v in args.variant.split(",") if v.strip()),
+                    alphas=tuple(_float_list(args.alphas, "--alphas")), candidates=args.candidates,
+                    weights=args.weights, bn_samples=args.bn_samples, ood=not args.no_ood, ood_size=args.ood_size)
+    return _run_specs([spec.with_overrides(args.overrides)], args)
 
 
 def _report(args) -> int:
@@ -257,13 +302,11 @@ def main(argv: list[str] | None = None) -> int:
             return _run_specs(_baseline_specs(args), args)
         if args.command == "lmc":
             from .spec import LmcSpec
-            from .store import RunStore
-            source = RunStore(args.runs_dir).open(args.run).spec
-            if source.kind != "imp":
-                raise TicketlabError(f"ticketlab lmc takes an IMP run; {args.run} is a {source.kind} run.")
-            spec = LmcSpec(source=source, level=args.level, points=args.points,
+            spec = LmcSpec(source=_source_imp(args), level=args.level, points=args.points,
                            data_seeds=tuple(_int_list(args.data_seeds, "--data-seeds")))
             return _run_specs([spec.with_overrides(args.overrides)], args)
+        if args.command == "pools":
+            return _pools(args)
         if args.command == "report":
             return _report(args)
         if args.command == "run":

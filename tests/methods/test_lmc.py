@@ -5,18 +5,10 @@ import torch
 
 from ticketlab.cli import main
 from ticketlab.errors import SpecError
-from ticketlab.methods.lmc import interpolate
 from ticketlab.spec import ImpSpec, LmcSpec, TrainSpec
 from ticketlab.store import RunStore
 
 TRAIN = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="3ep", batch_size=32, lr=0.05, momentum=0.9)
-
-
-def test_interpolation_ends_are_the_endpoints():
-    a = {"w": torch.tensor([0.0, 2.0]), "n": torch.tensor(3)}
-    b = {"w": torch.tensor([4.0, -2.0]), "n": torch.tensor(7)}
-    assert torch.equal(interpolate(a, b, 0.0)["w"], a["w"]) and torch.equal(interpolate(a, b, 1.0)["w"], b["w"])
-    assert interpolate(a, b, 0.25)["w"].tolist() == [1.0, 1.0] and interpolate(a, b, 0.5)["n"] == 3
 
 
 def test_lmc_of_a_rewound_ticket(capsys, runs_dir):

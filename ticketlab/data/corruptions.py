@@ -89,7 +89,9 @@ def corrupt(x: torch.Tensor, name: str, severity: int, seed: int = 0) -> torch.T
         raise SpecError(f"Corruptions apply to images (N, C, H, W); got inputs of shape {tuple(x.shape)}.")
     function, levels = CORRUPTIONS[name]
     with torch.no_grad():
-        return function(x, levels[severity - 1], _generator(seed, name, severity)).clamp(0, 1)
+        # Clamped first as well: images are in [0, 1] already; other data (the synthetic
+        # set) is read as an image clipped to that range.
+        return function(x.clamp(0, 1), levels[severity - 1], _generator(seed, name, severity)).clamp(0, 1)
 
 
 def corrupt_arrays(arrays: Arrays, info: DatasetInfo, name: str, severity: int, seed: int = 0) -> Arrays:

@@ -8,8 +8,9 @@ from .dst import run_dst
 from .imp import run_imp
 from .lmc import run_lmc
 from .pai import run_pai
+from .pools import run_pools
 from .rst import run_rst
 from .train import run_train
 
 RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc, "pai": run_pai, "dst": run_dst,
-           "rst": run_rst}
+           "rst": run_rst, "pools": run_pools}

@@ -9,25 +9,18 @@ the mean of the two ends' errors. A ticket is stable when it is about zero.
 """
 from __future__ import annotations
 
-import torch
 
-from .. import api
 from ..context import RunContext
 from ..spec import LmcSpec
-from ..store import RunDir, RunStore
+from ..store import RunDir
+from ..train.averaging import interpolate
 from ..train.evaluate import evaluate
 from .imp import ImpJob
-from .train import train_unit
-
-
-def interpolate(a: dict, b: dict, alpha: float) -> dict:
-    return {n: torch.lerp(a[n], b[n].to(a[n].device), alpha) if a[n].is_floating_point() else a[n] for n in a}
+from .train import finished_source, train_unit
 
 
 def run_lmc(spec: LmcSpec, run: RunDir, ctx: RunContext) -> dict:
-    source = api.run(spec.source, runs_dir=run.path.parent, data_dir=ctx.data_dir, device=str(ctx.device),
-                     progress=ctx.progress, checkpoint_every=ctx.checkpoint_every)
-    source_run = RunStore(run.path.parent).open(source.run_id)
+    source_run = finished_source(spec.source, run, ctx)
     mask = source_run.child(f"level_{spec.level:02d}").load_mask("mask.safetensors")
     states = []
     for copy, data_seed in enumerate(spec.data_seeds):

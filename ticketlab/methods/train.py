@@ -39,6 +39,17 @@ def layer_report(mask: Mask) -> dict:
             for n in mask}
 
 
+def finished_source(source, run: RunDir, ctx: RunContext) -> RunDir:
+    """The run directory of `source` (e.g. the IMP run a pool or LMC study reads), beside
+    `run`; it is run first, or resumed, if it has not finished."""
+    from .. import api
+    from ..store import RunStore
+
+    result = api.run(source, runs_dir=run.path.parent, data_dir=ctx.data_dir, device=str(ctx.device),
+                     progress=ctx.progress, checkpoint_every=ctx.checkpoint_every)
+    return RunStore(run.path.parent).open(result.run_id)
+
+
 def seeded_model(spec: TrainSpec, info, seed: int):
     torch.manual_seed(seed)
     return build_model(spec.model, info.input_shape, info.num_classes)

@@ -25,3 +25,33 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_class
         confusion += confusion_matrix(logits.argmax(dim=1), yb, num_classes)
     model.train(was_training)
     return summarize(confusion, loss_sum.item())
+
+
+class LogitEnsemble(torch.nn.Module):
+    """Several trained models as one: the mean of their logits (the ensemble baseline)."""
+
+    def __init__(self, members: list[torch.nn.Module]):
+        super().__init__()
+        self.members = torch.nn.ModuleList(members)
+        self.is_conv = any(getattr(m, "is_conv", False) for m in members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(x).float() for m in self.members]).mean(dim=0)
+
+
+def evaluate_corrupted(models: dict[str, torch.nn.Module], sets, num_classes: int) -> dict[str, dict]:
+    """Each model's accuracy on every corrupted test set (`data.corrupted.CorruptedTestSets`),
+    summarized as the mean, per corruption and per severity.
+
+    All models are scored on one set before the next is made, so each set is generated
+    (or read) once however many models are compared.
+    """
+    from ..data.corrupted import mean_accuracy
+
+    accuracies: dict[str, dict] = {name: {} for name in models}
+    for corrupted in sets.iterate():
+        for name, model in models.items():
+            scores = evaluate(model, corrupted.arrays.x, corrupted.arrays.y, num_classes)
+            accuracies[name][(corrupted.corruption, corrupted.severity)] = scores["accuracy"]
+    return {name: {**mean_accuracy(acc), "source": sets.source, "sets": len(acc), "size": sets.size}
+            for name, acc in accuracies.items()}

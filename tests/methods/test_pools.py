@@ -1,0 +1,155 @@
+"""Lottery Pools on a tiny BatchNorm ResNet: greedy interpolation, prune during, baselines,
+corrupted test sets, resumable targets and refusals."""
+import json
+
+import pytest
+import torch
+
+from ticketlab import api
+from ticketlab.cli import main
+from ticketlab.context import RunContext
+from ticketlab.errors import CheckpointError, SpecError, UnknownNameError
+from ticketlab.methods.pools import PoolJob
+from ticketlab.spec import ImpSpec, PoolSpec, TrainSpec
+from ticketlab.store import RunStore
+
+TRAIN = TrainSpec(model="cifar_resnet_8_4", dataset="synthetic", duration="4ep", batch_size=32, lr=0.05,
+                  momentum=0.9, eval_every="1ep", val_size=96)
+IMP = ImpSpec(train=TRAIN, levels=3, prune_fraction=0.4, rewind="1ep")
+
+
+def pools(**fields):
+    return PoolSpec(**{"source": IMP, "targets": (1, 2), "alphas": (0.3, 0.7), "ood_size": 32,
+                       "bn_samples": 128, **fields})
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    spec = pools(variants=("interpolate", "average"))
+    api.run(spec, runs_dir=runs)
+    return runs, spec, RunStore(runs).open(spec.run_id)
+
+
+def test_pool_order_is_by_adjacency():
+    spec = pools().replace(source=IMP.replace(levels=6))
+    assert spec.pool_order(2) == [1, 3, 0, 4, 5, 6]
+    assert spec.pool_order(6) == [5, 4, 3, 2, 1, 0]
+    assert spec.replace(candidates=3).pool_order(0) == [1, 2, 3]
+    assert spec.alphas_for("average") == (0.5,) and pools(alphas=()).alphas_for("interpolate")[0] == 0.05
+
+
+def test_greedy_acceptance_never_lowers_validation_accuracy(finished):
+    _, spec, run = finished
+    for target in run.result()["targets"]:
+        models = target["models"]
+        assert target["pool"] == spec.pool_order(target["level"])
+        for variant in ("interpolate", "average"):
+            found = models[variant]
+            alphas = spec.alphas_for(variant)
+            assert len(found["trials"]) == len(target["pool"]) * len(alphas), "every candidate x alpha is tried"
+            accepted = [models["original"]["val_accuracy"]] + [a["val_accuracy"] for a in found["accepted"]]
+            assert accepted == sorted(accepted), f"{variant}: an acceptance lowered validation accuracy"
+            assert found["val_accuracy"] == pytest.approx(accepted[-1])
+            for pick in found["accepted"]:
+                round_trials = [t for t in found["trials"] if t["candidate"] == pick["candidate"]]
+                assert pick["val_accuracy"] == max(t["val_accuracy"] for t in round_trials)
+
+
+def test_prune_during_keeps_the_target_density_exactly(finished):
+    _, _, run = finished
+    source = RunStore(run.path.parent).open(IMP.run_id)
+    for target in (1, 2):
+        ticket = source.child(f"level_{target:02d}").load_mask("mask.safetensors")
+        for name in ("interpolate", "average", "swa", "ema"):
+            unit = run.child(f"target_{target:02d}").child(name)
+            mask, weights = unit.load_mask("mask.safetensors"), unit.load_tensors("model.safetensors")
+            assert mask.kept() == ticket.kept(), f"{name}: global scope keeps the ticket's total exactly"
+            assert all(torch.all(weights[n][~mask[n]] == 0) for n in mask), f"{name}: weights outside the mask"
+            assert unit.result()["density"] == pytest.approx(ticket.density(), abs=1e-6)
+
+
+def test_every_model_is_scored_clean_and_corrupted(finished):
+    _, _, run = finished
+    target = run.result()["targets"][0]
+    assert set(target["models"]) == {"original", "interpolate", "average", "swa", "ema", "ensemble"}
+    assert target["models"]["ensemble"]["members"] == [1, 0, 2]
+    for name, scores in target["models"].items():
+        assert 0 <= scores["test_accuracy"] <= 1 and 0 <= scores["ood_accuracy"] <= 1, name
+        assert scores["ood"]["sets"] == 35 and scores["ood"]["size"] == 32 and scores["ood"]["source"] == "generated"
+        assert set(scores["ood"]["by_severity"]) == {"1", "2", "3", "4", "5"}
+
+
+def test_the_original_ticket_is_the_imp_level(finished):
+    runs, _, run = finished
+    source = RunStore(runs).open(IMP.run_id)
+    level = source.child("level_02")
+    assert run.result()["targets"][1]["models"]["original"]["val_accuracy"] == pytest.approx(
+        level.result()["best_val_accuracy"])
+
+
+def test_alpha_one_keeps_the_ticket(finished):
+    """With alpha 1 only the target itself is ever tried: the pool returns the ticket (the
+    interpolation's end is exact, and pruning back keeps the ticket's own mask)."""
+    runs, _, _ = finished
+    spec = pools(targets=(2,), alphas=(1.0,), ood=False, bn_samples=0)
+    job = PoolJob(spec, RunStore(runs).run_dir(spec), RunContext(device=torch.device("cpu")))
+    state, mask = job.ticket(2)
+    other, _ = job.ticket(1)
+    from ticketlab.train.averaging import interpolate
+    mixed, mixed_mask = job.pruned_back(interpolate(other, state, 1.0), mask, dense=False)
+    assert mixed_mask.equals(mask)
+    params = {n for n, _ in job.model.named_parameters()}
+    assert all(torch.equal(mixed[n], state[n]) for n in params), "the weights are the ticket's"
+
+
+def test_a_rerun_reuses_the_pool_and_targets_resume(finished, tmp_path):
+    runs, spec, run = finished
+    assert api.run(spec, runs_dir=runs).reused
+    # A crash after a target's searches finished redoes only what is missing.
+    (run.path / "target_02" / "result.json").unlink()
+    (run.path / "result.json").unlink()
+    searched = (run.path / "target_02" / "interpolate" / "result.json").stat().st_mtime_ns
+    result = api.run(spec, runs_dir=runs)
+    assert not result.reused
+    assert (run.path / "target_02" / "interpolate" / "result.json").stat().st_mtime_ns == searched
+
+
+def test_refusals(finished):
+    runs, _, _ = finished
+    with pytest.raises(SpecError, match=r"not levels of this IMP run, which has levels 0..3"):
+        pools(targets=(4,))
+    with pytest.raises(SpecError, match=r"\[0, 1\]"):
+        pools(alphas=(0.5, 1.5))
+    with pytest.raises(SpecError, match="validation split"):
+        pools(source=IMP.replace(train=TRAIN.replace(val_size=0)))
+    with pytest.raises(UnknownNameError, match="Unknown pool variant 'soup'"):
+        pools(variants=("soup",))
+    # A level without its best-validation weights (e.g. from an older run).
+    source = RunStore(runs).open(IMP.run_id)
+    best = source.path / "level_01" / "best.safetensors"
+    saved = best.read_bytes()
+    best.unlink()
+    try:
+        with pytest.raises(CheckpointError, match="level 1 .* no stored weights .*--weights final"):
+            api.run(pools(targets=(2,), ood=False), runs_dir=runs)
+    finally:
+        best.write_bytes(saved)
+
+
+def test_cli_pools_prints_the_table_and_refuses_bad_input(finished, capsys):
+    runs, spec, _ = finished
+    assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1,2", "--variant", "interpolate,average",
+                 "--alphas", "0.3,0.7", "--bn-samples", "128", "--ood-size", "32", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "LP-interpolate" in out and "ood_accuracy" in out and "reused" in out and "accepted" in out
+    assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "9"]) == 2
+    assert "levels 0..3" in capsys.readouterr().err
+    assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1", "--alphas", "0.5,2"]) == 2
+    assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1", "--alphas", "x"]) == 2
+    assert "comma list of numbers" in capsys.readouterr().err
+    json_doc = main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1,2", "--variant",
+                     "interpolate,average", "--alphas", "0.3,0.7", "--bn-samples", "128", "--ood-size", "32", "--json"])
+    assert json_doc == 0
+    doc = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert doc["run_id"] == spec.run_id and set(doc["metrics"]["mean_test_gain"]) >= {"interpolate", "swa"}

@@ -1,0 +1,65 @@
+"""The Lottery Pools table: per target level, every model's clean and corrupted test
+accuracy, as mean ± std over runs (seeds) of the same pool."""
+from __future__ import annotations
+
+import statistics
+
+from .tables import percent
+
+MODEL_ORDER = ("original", "interpolate", "average", "swa", "ema", "ensemble")
+LABELS = {"original": "ticket", "interpolate": "LP-interpolate", "average": "LP-average", "swa": "SWA",
+          "ema": "EMA", "ensemble": "ensemble (3x cost)"}
+
+
+def _cell(values: list[float]) -> str:
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return percent(values[0])
+    return f"{percent(statistics.mean(values))} ± {percent(statistics.stdev(values))}"
+
+
+def pool_rows(results: list[dict]) -> list[dict]:
+    """One row per target level: {level, density, n, cells: {model: {metric: [values]}}}."""
+    rows: dict[int, dict] = {}
+    for result in results:
+        for target in result["targets"]:
+            row = rows.setdefault(target["level"], {"level": target["level"], "densities": [], "cells": {}})
+            row["densities"].append(target["density"])
+            for name, scores in target["models"].items():
+                cells = row["cells"].setdefault(name, {})
+                for metric in ("test_accuracy", "ood_accuracy", "val_accuracy"):
+                    if metric in scores:
+                        cells.setdefault(metric, []).append(scores[metric])
+    out = []
+    for level in sorted(rows):
+        row = rows[level]
+        out.append({"level": level, "density": statistics.mean(row["densities"]), "n": len(row["densities"]),
+                    "cells": row["cells"]})
+    return out
+
+
+def pools_markdown(results: list[dict], metric: str = "test_accuracy") -> str:
+    """A Markdown table of `metric` (test_accuracy, ood_accuracy or val_accuracy)."""
+    rows = pool_rows(results)
+    names = [m for m in MODEL_ORDER if any(m in r["cells"] for r in rows)]
+    lines = ["| level | density | " + " | ".join(LABELS[m] for m in names) + " |",
+             "|---:|---:|" + "---:|" * len(names)]
+    for row in rows:
+        cells = [_cell(row["cells"].get(m, {}).get(metric, [])) for m in names]
+        lines.append(f"| {row['level']} | {100 * row['density']:.2f}% | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def pool_choices(result: dict) -> str:
+    """What each greedy search accepted: the candidate levels and their alphas."""
+    lines = []
+    for target in result["targets"]:
+        for variant in ("interpolate", "average"):
+            found = target["models"].get(variant)
+            if found is None:
+                continue
+            picks = ", ".join(f"level {a['candidate']} (alpha {a['alpha']:g})" for a in found["accepted"]) or "none"
+            lines.append(f"level {target['level']} {variant}: accepted {picks}; "
+                         f"{len(found['trials'])} trials")
+    return "\n".join(lines)

@@ -1,0 +1,214 @@
+"""`pools`: Lottery Pools (Yin et al., AAAI 2023), stronger tickets at no training cost.
+
+For a target level t of a finished IMP run, the tickets of the other levels form a pool,
+nearest first (t-1, t+1, t-2, ...). Greedily, starting from the target's ticket:
+
+    for each candidate c:   for each alpha:
+        theta = alpha * best + (1 - alpha) * c        (the whole state, BatchNorm buffers too)
+        prune theta back to the target's kept counts by magnitude ("prune during"; not for
+            a dense target), with the IMP run's scope, layer rates and dense layers
+        recompute BatchNorm statistics on training data
+        score on the validation split
+    take the best alpha; accept it when validation accuracy does not drop
+
+`average` is the same with alpha = 0.5 alone. Every trial is stored with its score.
+
+Baselines, each pruned back and recalibrated the same way: SWA, the uniform average of
+the target and its pool; EMA, the target with each pool member folded in turn, nearest
+first, as theta = 0.95 theta + 0.05 c (the pool without any selection); the logit
+ensemble of the target and its two nearest levels (three times the inference cost); and
+the original ticket. All are scored on the test set and, with `ood`, on the corrupted
+test sets.
+
+Layout: `target_LL/` per target level, holding `<variant>/`, `swa/` and `ema/` units
+(each with its model and mask); the target unit finishes with the scores of all.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+
+from ..context import RunContext
+from ..data.corrupted import SUFFIX, CorruptedTestSets
+from ..errors import CheckpointError
+from ..prune import prune_to_counts
+from ..sparse import Mask
+from ..spec import PoolSpec
+from ..store import RunDir, Unit
+from ..train.averaging import exponential_average, has_batchnorm, interpolate, recalibrate_batchnorm, uniform_average
+from ..train.evaluate import LogitEnsemble, evaluate, evaluate_corrupted
+from .imp import ImpJob
+from .train import finished_source
+
+EMA_DECAY = 0.95
+BN_SAMPLE_SEED = 0  # which training examples recompute BatchNorm statistics: the same in every run
+
+
+class PoolJob:
+    def __init__(self, spec: PoolSpec, run: RunDir, ctx: RunContext):
+        self.spec, self.run, self.ctx = spec, run, ctx
+        self.source = finished_source(spec.source, run, ctx)
+        self.imp = ImpJob(spec.source, self.source, ctx)
+        self.data = self.imp.data
+        self.model = self.imp.fresh_model().to(ctx.device)
+        self.bn_inputs = self._bn_inputs() if has_batchnorm(self.model) else None
+        self._tickets: dict[int, tuple[dict, Mask]] = {}
+
+    def _bn_inputs(self) -> torch.Tensor:
+        x = self.data.train.x
+        if self.spec.bn_samples and self.spec.bn_samples < len(x):
+            order = torch.randperm(len(x), generator=torch.Generator().manual_seed(BN_SAMPLE_SEED))
+            x = x[order[:self.spec.bn_samples].to(x.device)]
+        return x
+
+    # -- the pool's members ---------------------------------------------------------------
+    def ticket(self, level: int) -> tuple[dict, Mask]:
+        """A level's weights (best-validation or final) and mask, as IMP stored them."""
+        if level not in self._tickets:
+            unit = self.imp.level_unit(level)
+            name = "best.safetensors" if self.spec.weights == "best" else "model.safetensors"
+            if not unit.has(name):
+                how = ("it was trained before best-validation weights were kept; use --weights final, or "
+                       "rerun the IMP run in a new runs folder") if self.spec.weights == "best" else \
+                    "the level has not finished; rerun the IMP command to complete it"
+                raise CheckpointError(f"IMP level {level} in {self.source.path} has no stored weights ({name}): "
+                                      f"{how}.")
+            self._tickets[level] = (unit.load_tensors(name, self.ctx.device), unit.load_mask("mask.safetensors",
+                                                                                            self.ctx.device))
+        return self._tickets[level]
+
+    # -- scoring ---------------------------------------------------------------------------
+    def scores(self, state: dict, splits=("val", "test")) -> dict:
+        self.model.load_state_dict(state)
+        info = self.data.info
+        return {f"{s}_accuracy": evaluate(self.model, getattr(self.data, s).x, getattr(self.data, s).y,
+                                          info.num_classes)["accuracy"] for s in splits}
+
+    def pruned_back(self, state: dict, target: Mask, dense: bool) -> tuple[dict, Mask]:
+        """`state` with the target's kept counts (by magnitude) and recomputed BatchNorm statistics."""
+        if dense:
+            mask = target
+        else:
+            mask = prune_to_counts({n: state[n].abs() for n in target}, target, scope=self.spec.source.scope,
+                                   rates=self.imp.rates, ignore=self.imp.ignore)
+            state = {n: v * mask[n].to(v.dtype) if n in mask else v for n, v in state.items()}
+        if self.bn_inputs is not None:
+            self.model.load_state_dict(state)
+            recalibrate_batchnorm(self.model, self.bn_inputs)
+            state = {n: v.detach().clone() for n, v in self.model.state_dict().items()}
+        return state, mask
+
+    # -- the greedy pool -------------------------------------------------------------------
+    def search(self, target: int, variant: str) -> dict:
+        unit = self.target_unit(target).child(variant)
+        if unit.finished:
+            return unit.result()
+        state, mask = self.ticket(target)
+        dense = target == 0
+        best = {"state": state, "mask": mask, **self.scores(state, ("val",))}
+        alphas, pool = self.spec.alphas_for(variant), self.spec.pool_order(target)
+        trials, accepted = [], []
+        self.ctx.progress.start(f"pools level {target} {variant}", len(pool) * len(alphas), 0)
+        try:
+            for candidate in pool:
+                other, _ = self.ticket(candidate)
+                round_best = None
+                for alpha in alphas:
+                    mixed, mixed_mask = self.pruned_back(interpolate(other, best["state"], alpha), mask, dense)
+                    val = self.scores(mixed, ("val",))["val_accuracy"]
+                    trials.append({"candidate": candidate, "alpha": alpha, "val_accuracy": val})
+                    if round_best is None or val > round_best["val_accuracy"]:
+                        round_best = {"state": mixed, "mask": mixed_mask, "val_accuracy": val, "alpha": alpha}
+                    self.ctx.progress.advance(len(trials))
+                take = round_best["val_accuracy"] >= best["val_accuracy"]
+                self.ctx.progress.note(f"pools level {target} {variant}: level {candidate} alpha "
+                                       f"{round_best['alpha']:g} val {round_best['val_accuracy']:.4f} "
+                                       f"({'accepted' if take else 'rejected'}; best {best['val_accuracy']:.4f})")
+                if take:
+                    best = round_best
+                    accepted.append({"candidate": candidate, "alpha": round_best["alpha"],
+                                     "val_accuracy": round_best["val_accuracy"]})
+        finally:
+            self.ctx.progress.stop()
+        return self.finish_model(unit, best["state"], best["mask"], accepted=accepted, trials=trials)
+
+    def finish_model(self, unit: Unit, state: dict, mask: Mask, **extra) -> dict:
+        unit.save_tensors("model.safetensors", state)
+        unit.save_mask("mask.safetensors", mask)
+        result = {**self.scores(state), "density": round(mask.density(), 6), "kept": mask.kept(), **extra}
+        unit.finish(result)
+        return result
+
+    def averaged(self, target: int, name: str) -> dict:
+        """SWA or EMA over the target and its pool, pruned back and recalibrated."""
+        unit = self.target_unit(target).child(name)
+        if unit.finished:
+            return unit.result()
+        state, mask = self.ticket(target)
+        states = [state] + [self.ticket(c)[0] for c in self.spec.pool_order(target)]
+        mixed = uniform_average(states) if name == "swa" else exponential_average(states, EMA_DECAY)
+        mixed, mixed_mask = self.pruned_back(mixed, mask, target == 0)
+        return self.finish_model(unit, mixed, mixed_mask)
+
+    # -- one target ------------------------------------------------------------------------
+    def target_unit(self, target: int) -> Unit:
+        return self.run.child(f"target_{target:02d}")
+
+    def neighbours(self, target: int) -> list[int]:
+        return self.spec.replace(candidates=2).pool_order(target)
+
+    def target(self, target: int) -> dict:
+        unit = self.target_unit(target)
+        if unit.finished:
+            return unit.result()
+        state, mask = self.ticket(target)
+        results = {"original": {**self.scores(state), "density": round(mask.density(), 6), "kept": mask.kept()}}
+        for variant in self.spec.variants:
+            results[variant] = self.search(target, variant)
+        for name in ("swa", "ema"):
+            results[name] = self.averaged(target, name)
+        members = [self._model_with(self.ticket(lv)[0]) for lv in [target] + self.neighbours(target)]
+        ensemble = LogitEnsemble(members)
+        info = self.data.info
+        results["ensemble"] = {f"{s}_accuracy": evaluate(ensemble, getattr(self.data, s).x, getattr(self.data, s).y,
+                                                         info.num_classes)["accuracy"] for s in ("val", "test")}
+        results["ensemble"]["members"] = [target] + self.neighbours(target)
+        if self.spec.ood:
+            self.ood(target, results, ensemble)
+        out = {"level": target, "density": round(mask.density(), 6), "pool": self.spec.pool_order(target),
+               "models": results}
+        unit.finish(out)
+        return out
+
+    def _model_with(self, state: dict) -> torch.nn.Module:
+        model = copy.deepcopy(self.model)
+        model.load_state_dict(state)
+        return model
+
+    def ood(self, target: int, results: dict, ensemble: torch.nn.Module) -> None:
+        """Mean accuracy of every model on the corrupted test sets, each set made once."""
+        sets = CorruptedTestSets(self.data.info.name + SUFFIX, self.data.test, self.data.info,
+                                 data_dir=self.ctx.data_dir, size=self.spec.ood_size)
+        models = {"original": self._model_with(self.ticket(target)[0]), "ensemble": ensemble}
+        for name in [*self.spec.variants, "swa", "ema"]:
+            models[name] = self._model_with(self.target_unit(target).child(name).load_tensors("model.safetensors",
+                                                                                               self.ctx.device))
+        self.ctx.progress.note(f"pools level {target}: {len(models)} models on {len(sets)} corrupted test sets "
+                               f"({sets.source}, {sets.size} images each)")
+        for name, scores in evaluate_corrupted(models, sets, self.data.info.num_classes).items():
+            results[name]["ood"] = scores
+            results[name]["ood_accuracy"] = scores["mean_accuracy"]
+
+
+def run_pools(spec: PoolSpec, run: RunDir, ctx: RunContext) -> dict:
+    job = PoolJob(spec, run, ctx)
+    targets = [job.target(t) for t in spec.targets]
+    gains = {name: sum(t["models"][name]["test_accuracy"] - t["models"]["original"]["test_accuracy"]
+                       for t in targets) / len(targets)
+             for name in targets[0]["models"] if name != "original"}
+    first = targets[0]["models"]
+    metrics = {"targets": list(spec.targets), "test_accuracy": first[spec.variants[0]]["test_accuracy"],
+               "original_test_accuracy": first["original"]["test_accuracy"],
+               "mean_test_gain": {k: round(v, 6) for k, v in gains.items()}}
+    return {"metrics": metrics, "targets": targets}
