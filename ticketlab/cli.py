@@ -126,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     pools.add_argument("--ood-size", type=int, default=0, help="test images per corrupted set (default: all)")
     _common(pools)
 
+    robust = sub.add_parser("evaluate", help="clean and corrupted (-C) test accuracy of a run's stored models")
+    robust.add_argument("run", help="any finished run (id, unique prefix or directory)")
+    robust.add_argument("--unit", help="only this unit and those below it, e.g. level_03")
+    robust.add_argument("--ood-size", type=int, default=0, help="test images per corrupted set (default: all)")
+    _common(robust)
+
     report = sub.add_parser("report", help="tables and accuracy-vs-density plot of finished runs")
     report.add_argument("runs", nargs="+", help="run ids (or unique prefixes, or directories)")
     report.add_argument("-o", "--out", default="report", help="output folder (default ./report)")
@@ -277,6 +283,18 @@ def _pools(args) -> int:
     return _run_specs([spec.with_overrides(args.overrides)], args)
 
 
+def _evaluate(args) -> int:
+    from .analysis.robustness import evaluate_run, robustness_markdown
+    from .store import RunStore
+    from .train.device import resolve_device
+    if args.ood_size < 0:
+        raise TicketlabError(f"--ood-size must be >= 0 (0: the whole test set), got {args.ood_size}.")
+    rows = evaluate_run(RunStore(args.runs_dir).open(args.run), data_dir=args.data_dir,
+                        device=resolve_device(args.device), size=args.ood_size, only=args.unit)
+    print(json.dumps(rows, sort_keys=True) if args.json else robustness_markdown(rows))
+    return 0
+
+
 def _report(args) -> int:
     from .analysis.report import write_report
     from .store import RunStore
@@ -309,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
             return _pools(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "evaluate":
+            return _evaluate(args)
         if args.command == "run":
             from .spec import load_spec_file
             return _run_specs([load_spec_file(args.config).with_overrides(args.overrides)], args)

@@ -153,3 +153,23 @@ def test_cli_pools_prints_the_table_and_refuses_bad_input(finished, capsys):
     assert json_doc == 0
     doc = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert doc["run_id"] == spec.run_id and set(doc["metrics"]["mean_test_gain"]) >= {"interpolate", "swa"}
+
+
+def test_evaluate_scores_every_stored_model_clean_and_corrupted(finished, capsys):
+    runs, _, run = finished
+    source = IMP.run_id
+    assert main(["evaluate", source, "--runs-dir", str(runs), "--ood-size", "16", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [r["unit"] for r in rows] == ["level_00", "level_01", "level_02", "level_03"]
+    level = RunStore(runs).open(source).child("level_02").result()
+    assert rows[2]["test_accuracy"] == pytest.approx(level["test_accuracy"]), "the final weights, scored again"
+    assert all(r["sets"] == 35 and r["size"] == 16 for r in rows)
+    cached = RunStore(runs).open(source).child("level_02").path / "robustness_16.json"
+    stamp = cached.stat().st_mtime_ns
+    assert main(["evaluate", run.run_id, "--runs-dir", str(runs), "--unit", "target_01", "--ood-size", "16"]) == 0
+    table = capsys.readouterr().out
+    assert "target_01/interpolate" in table and "target_01/swa" in table and "contrast" in table
+    assert main(["evaluate", source, "--runs-dir", str(runs), "--unit", "level_02", "--ood-size", "16"]) == 0
+    assert cached.stat().st_mtime_ns == stamp, "cached scores are reused"
+    assert main(["evaluate", source, "--runs-dir", str(runs), "--unit", "level_09"]) == 2
+    assert "level_00, level_01" in capsys.readouterr().err

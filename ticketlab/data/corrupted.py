@@ -27,22 +27,9 @@ from . import locate
 from .arrays import Arrays, to_arrays
 from .corruptions import CORRUPTIONS, SEVERITIES, corrupt_arrays
 from .info import DatasetInfo
-from .registry import DATASET_NAMES, dataset_entry
+from .registry import SUFFIX, base_dataset, dataset_entry
 
-SUFFIX = "_c"
 OFFICIAL_FOLDERS = {"cifar10": "CIFAR-10-C", "cifar100": "CIFAR-100-C"}
-
-
-def corrupted_names() -> list[str]:
-    """The '-C' names of every image dataset."""
-    return [n + SUFFIX for n in DATASET_NAMES if len(dataset_entry(n).info.input_shape) == 3]
-
-
-def base_dataset(name: str) -> str:
-    """'fashion_mnist_c' -> 'fashion_mnist'; a clear error for anything else."""
-    if not name.endswith(SUFFIX) or name not in corrupted_names():
-        raise UnknownNameError("corrupted dataset", name, corrupted_names())
-    return name[:-len(SUFFIX)]
 
 
 @dataclass

@@ -106,3 +106,19 @@ def dataset_entry(name: str) -> DatasetEntry:
 
 def dataset_info(name: str) -> DatasetInfo:
     return dataset_entry(name).info
+
+
+# -- corrupted test sets ("-C"), see corrupted.py --------------------------------------
+SUFFIX = "_c"
+
+
+def corrupted_names() -> list[str]:
+    """The '-C' names of every image dataset."""
+    return [n + SUFFIX for n in DATASET_NAMES if len(dataset_entry(n).info.input_shape) == 3]
+
+
+def base_dataset(name: str) -> str:
+    """'fashion_mnist_c' -> 'fashion_mnist'; a clear error for anything else."""
+    if not name.endswith(SUFFIX) or name not in corrupted_names():
+        raise UnknownNameError("corrupted dataset", name, corrupted_names())
+    return name[:-len(SUFFIX)]

@@ -26,6 +26,7 @@ Layout: `target_LL/` per target level, holding `<variant>/`, `swa/` and `ema/` u
 from __future__ import annotations
 
 import copy
+import time
 
 import torch
 
@@ -203,6 +204,7 @@ class PoolJob:
 
 def run_pools(spec: PoolSpec, run: RunDir, ctx: RunContext) -> dict:
     job = PoolJob(spec, run, ctx)
+    started = time.perf_counter()
     targets = [job.target(t) for t in spec.targets]
     gains = {name: sum(t["models"][name]["test_accuracy"] - t["models"]["original"]["test_accuracy"]
                        for t in targets) / len(targets)
@@ -210,5 +212,6 @@ def run_pools(spec: PoolSpec, run: RunDir, ctx: RunContext) -> dict:
     first = targets[0]["models"]
     metrics = {"targets": list(spec.targets), "test_accuracy": first[spec.variants[0]]["test_accuracy"],
                "original_test_accuracy": first["original"]["test_accuracy"],
-               "mean_test_gain": {k: round(v, 6) for k, v in gains.items()}}
+               "mean_test_gain": {k: round(v, 6) for k, v in gains.items()},
+               "seconds": round(time.perf_counter() - started, 3)}  # this call's, after a resume
     return {"metrics": metrics, "targets": targets}
