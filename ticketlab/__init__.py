@@ -9,7 +9,9 @@ The Python API mirrors the CLI: build a spec, `run` it, read its result.
 """
 from .api import RunResult, run
 from .errors import TicketlabError
-from .spec import Spec, TrainSpec, load_spec_file, spec_from_dict
+from .spec import (DstSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, Spec, TrainSpec, load_spec_file,
+                   spec_from_dict)
 
 __version__ = "0.1.0"
-__all__ = ["RunResult", "Spec", "TicketlabError", "TrainSpec", "load_spec_file", "run", "spec_from_dict"]
+__all__ = ["DstSpec", "ImpSpec", "LmcSpec", "PaiSpec", "PoolSpec", "RstSpec", "RunResult", "Spec", "TicketlabError",
+           "TrainSpec", "load_spec_file", "run", "spec_from_dict"]
