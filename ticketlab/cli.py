@@ -126,6 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
     pools.add_argument("--ood-size", type=int, default=0, help="test images per corrupted set (default: all)")
     _common(pools)
 
+    elastic = sub.add_parser("elastic", help="elastic tickets: move an IMP ticket to another depth (E-LTH)")
+    elastic.add_argument("run", help="the IMP run (weight rewinding) holding the source ticket")
+    elastic.add_argument("--level", type=int, required=True, help="the IMP level whose ticket moves")
+    elastic.add_argument("--target", required=True, help="the target model, e.g. cifar_resnet_32_8")
+    how = elastic.add_mutually_exclusive_group()
+    how.add_argument("--strategy", default="append", help="append (B0 B1 B2 B1 B2, default) or interpolate "
+                     "(B0 B1 B1 B2 B2)")
+    how.add_argument("--mapping", default="", help="explicit SOURCE:TARGETS per stage, e.g. '0:0;1:1,2;2:3,4' "
+                     "('|' between stages when they differ)")
+    elastic.add_argument("--shuffle-replicas", action="store_true", help="ablation: shuffle replicated blocks' masks")
+    elastic.add_argument("--target-dataset", default="", help="train the moved ticket on this dataset (same shape)")
+    elastic.add_argument("--controls", default="", help="comma list of reinit, random")
+    _common(elastic)
+
     robust = sub.add_parser("evaluate", help="clean and corrupted (-C) test accuracy of a run's stored models")
     robust.add_argument("run", help="any finished run (id, unique prefix or directory)")
     robust.add_argument("--unit", help="only this unit and those below it, e.g. level_03")
@@ -250,7 +264,7 @@ def _run_specs(specs, args) -> int:
         for metric in ("test_accuracy", "ood_accuracy"):
             print(f"\n{metric}:\n" + pools_markdown(finished, metric))
         print("\n" + "\n".join(pool_choices(r) for r in finished))
-    if specs[0].kind in ("imp", "pai", "dst", "rst"):
+    if specs[0].kind in ("imp", "pai", "dst", "rst", "elastic"):
         from .analysis.report import write_report
         name = results[0].run_id + (f"+{len(results) - 1}" if len(results) > 1 else "")
         out = store.root / "reports" / name
@@ -325,6 +339,13 @@ def main(argv: list[str] | None = None) -> int:
             return _run_specs([spec.with_overrides(args.overrides)], args)
         if args.command == "pools":
             return _pools(args)
+        if args.command == "elastic":
+            from .spec import ElasticSpec
+            spec = ElasticSpec(source=_source_imp(args), level=args.level, target=args.target,
+                               strategy=args.strategy, mapping=args.mapping, shuffle_replicas=args.shuffle_replicas,
+                               target_dataset=args.target_dataset,
+                               controls=tuple(c.strip() for c in args.controls.split(",") if c.strip()))
+            return _run_specs([spec.with_overrides(args.overrides)], args)
         if args.command == "report":
             return _report(args)
         if args.command == "evaluate":

@@ -256,4 +256,4 @@ def load_spec_file(path: str) -> Spec:
 # The methods' specs live beside this module and register themselves here on import.
 from .imp_spec import IMP_CONTROLS, ImpSpec, LmcSpec, Rewind  # noqa: E402,F401
 from .baseline_specs import DST_METHODS, PAI_METHODS, DstSpec, PaiSpec, RstSpec  # noqa: E402,F401
-from .pool_spec import POOL_VARIANTS, PoolSpec  # noqa: E402,F401
+from .derived_specs import ELASTIC_CONTROLS, POOL_VARIANTS, ElasticSpec, PoolSpec  # noqa: E402,F401

@@ -56,8 +56,13 @@ def run_points(run: RunDir, metric: str = "test_accuracy", suffix: str = "") -> 
         density, seed = result["metrics"]["density"], train.seed
         return [Point("rst", density, _metric(result["finetune"], metric, run), seed),
                 Point("rst_scratch", density, _metric(result["scratch"], metric, run), seed)]
+    if spec.kind == "elastic":
+        name = "elastic_shuffled" if spec.shuffle_replicas else "elastic"
+        points = [Point(name, result["ticket"]["density"], _metric(result["ticket"], metric, run), train.seed)]
+        return points + [Point(f"elastic_{c}", r["density"], _metric(r, metric, run), train.seed)
+                         for c, r in result["controls"].items()]
     if spec.kind != "imp":
-        raise TicketlabError(f"ticketlab report reads imp, pai, dst, rst and train runs; {run.run_id} is a "
+        raise TicketlabError(f"ticketlab report reads imp, pai, dst, rst, elastic and train runs; {run.run_id} is a "
                              f"{spec.kind} run.")
     points = []
     for level in result["levels"]:

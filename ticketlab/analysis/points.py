@@ -8,7 +8,8 @@ from dataclasses import dataclass
 # The IMP trunk first, then its controls in the order the LTH papers discuss them;
 # any other method (SNIP, RigL, ...) follows alphabetically.
 METHOD_ORDER = ("imp", "reinit", "random", "random_global", "random_uniform", "oneshot",
-                "snip", "grasp", "synflow", "random_init", "set", "rigl", "rst", "rst_scratch", "dense")
+                "snip", "grasp", "synflow", "random_init", "set", "rigl", "rst", "rst_scratch",
+                "elastic", "elastic_shuffled", "elastic_reinit", "elastic_random", "dense")
 
 
 def method_sort_key(method: str) -> tuple[int, str]:

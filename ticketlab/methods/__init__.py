@@ -5,6 +5,7 @@ its spec, its run directory and a context, and returns the result dict; it write
 only through the run directory and its units.
 """
 from .dst import run_dst
+from .elastic import run_elastic
 from .imp import run_imp
 from .lmc import run_lmc
 from .pai import run_pai
@@ -13,4 +14,5 @@ from .rst import run_rst
 from .train import run_train
 
 RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc, "pai": run_pai, "dst": run_dst,
-           "rst": run_rst, "pools": run_pools}
+           "rst": run_rst, "pools": run_pools,
+           "elastic": run_elastic}
