@@ -294,7 +294,17 @@ def _pools(args) -> int:
                     variants=tuple(v.strip() for v in args.variant.split(",") if v.strip()),
                     alphas=tuple(_float_list(args.alphas, "--alphas")), candidates=args.candidates,
                     weights=args.weights, bn_samples=args.bn_samples, ood=not args.no_ood, ood_size=args.ood_size)
-    return _run_specs([spec.with_overrides(args.overrides)], args)
+    return _run_specs([_derived(spec, args)], args)
+
+
+def _derived(spec, args):
+    """`spec` with the --set overrides, which may not change the IMP run it reads: that would
+    silently train another IMP run."""
+    out = spec.with_overrides(args.overrides)
+    if out.source != spec.source:
+        raise TicketlabError(f"--set cannot change the IMP run that ticketlab {args.command} reads ({args.run}). "
+                             "Run the IMP setting you want with ticketlab imp, then name that run here.")
+    return out
 
 
 def _evaluate(args) -> int:
@@ -336,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             from .spec import LmcSpec
             spec = LmcSpec(source=_source_imp(args), level=args.level, points=args.points,
                            data_seeds=tuple(_int_list(args.data_seeds, "--data-seeds")))
-            return _run_specs([spec.with_overrides(args.overrides)], args)
+            return _run_specs([_derived(spec, args)], args)
         if args.command == "pools":
             return _pools(args)
         if args.command == "elastic":
@@ -345,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
                                strategy=args.strategy, mapping=args.mapping, shuffle_replicas=args.shuffle_replicas,
                                target_dataset=args.target_dataset,
                                controls=tuple(c.strip() for c in args.controls.split(",") if c.strip()))
-            return _run_specs([spec.with_overrides(args.overrides)], args)
+            return _run_specs([_derived(spec, args)], args)
         if args.command == "report":
             return _report(args)
         if args.command == "evaluate":

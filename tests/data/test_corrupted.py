@@ -64,6 +64,8 @@ def test_official_cifar10_c_files_are_read_when_present(tmp_path):
     sets = CorruptedTestSets("cifar10_c", clean_split(info, n=4), info, data_dir=tmp_path,
                              corruptions=("gaussian_noise", "contrast"), severities=(2, 5))
     assert sets.source == "official"
+    assert len(CorruptedTestSets("cifar10_c", clean_split(info, n=4), info, data_dir=tmp_path)) == 15 * 5, \
+        "the benchmark's 15 corruptions by default"
     made = {(s.corruption, s.severity): s.arrays for s in sets.iterate()}
     assert set(made) == {("gaussian_noise", 2), ("gaussian_noise", 5), ("contrast", 2), ("contrast", 5)}
     # Severity 2 is the second block of rows, HWC -> CHW, normalized like the clean set.
@@ -71,6 +73,13 @@ def test_official_cifar10_c_files_are_read_when_present(tmp_path):
     expected = (raw - torch.tensor(info.mean).view(1, 3, 1, 1)) / torch.tensor(info.std).view(1, 3, 1, 1)
     assert torch.allclose(made[("contrast", 2)].x, expected, atol=1e-6)
     assert made[("contrast", 2)].y.tolist() == [0, 1, 2, 3]
+    # A smaller evaluation size takes the first images of each severity's block.
+    small = CorruptedTestSets("cifar10_c", clean_split(info, n=4), info, data_dir=tmp_path, size=2,
+                              corruptions=("contrast",), severities=(3,))
+    (only,) = list(small.iterate())
+    raw = torch.from_numpy(images["contrast"][8:10]).permute(0, 3, 1, 2).float() / 255
+    assert torch.allclose(only.arrays.x * torch.tensor(info.std).view(1, 3, 1, 1)
+                          + torch.tensor(info.mean).view(1, 3, 1, 1), raw, atol=1e-5)
 
 
 def test_official_folder_problems_are_clear(tmp_path):

@@ -49,6 +49,12 @@ def test_greedy_acceptance_never_lowers_validation_accuracy(finished):
             alphas = spec.alphas_for(variant)
             assert len(found["trials"]) == len(target["pool"]) * len(alphas), "every candidate x alpha is tried"
             accepted = [models["original"]["val_accuracy"]] + [a["val_accuracy"] for a in found["accepted"]]
+            rounds = {t["candidate"] for t in found["trials"]}
+            for candidate in rounds - {a["candidate"] for a in found["accepted"]}:  # rejected: all below the best
+                before = max([models["original"]["val_accuracy"]] + [a["val_accuracy"] for a in found["accepted"]
+                                                                      if target["pool"].index(a["candidate"]) <
+                                                                      target["pool"].index(candidate)])
+                assert max(t["val_accuracy"] for t in found["trials"] if t["candidate"] == candidate) < before
             assert accepted == sorted(accepted), f"{variant}: an acceptance lowered validation accuracy"
             assert found["val_accuracy"] == pytest.approx(accepted[-1])
             for pick in found["accepted"]:
@@ -86,6 +92,21 @@ def test_the_original_ticket_is_the_imp_level(finished):
     level = source.child("level_02")
     assert run.result()["targets"][1]["models"]["original"]["val_accuracy"] == pytest.approx(
         level.result()["best_val_accuracy"])
+
+
+def test_trials_are_alpha_times_the_current_ticket_plus_the_rest_of_the_candidate(finished):
+    """Rebuild the first round's trials: alpha weighs the target's ticket, 1 - alpha the
+    candidate (0.3 and 0.7 give different scores here, so a swapped direction fails)."""
+    runs, spec, run = finished
+    job = PoolJob(spec, run, RunContext(device=torch.device("cpu")))
+    from ticketlab.train.averaging import interpolate
+    state, mask = job.ticket(2)
+    candidate = spec.pool_order(2)[0]
+    stored = [t for t in run.child("target_02").child("interpolate").result()["trials"] if t["candidate"] == candidate]
+    rebuilt = {alpha: job.scores(job.pruned_back(interpolate(job.ticket(candidate)[0], state, alpha), mask, False)[0],
+                                 ("val",))["val_accuracy"] for alpha in (0.3, 0.7)}
+    assert rebuilt[0.3] != rebuilt[0.7], "the test needs two distinguishable trials"
+    assert {t["alpha"]: t["val_accuracy"] for t in stored} == rebuilt
 
 
 def test_alpha_one_keeps_the_ticket(finished):
@@ -148,6 +169,8 @@ def test_cli_pools_prints_the_table_and_refuses_bad_input(finished, capsys):
     assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1", "--alphas", "0.5,2"]) == 2
     assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1", "--alphas", "x"]) == 2
     assert "comma list of numbers" in capsys.readouterr().err
+    assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1", "--set", "prune_fraction=0.3"]) == 2
+    assert "--set cannot change the IMP run" in capsys.readouterr().err
     json_doc = main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1,2", "--variant",
                      "interpolate,average", "--alphas", "0.3,0.7", "--bn-samples", "128", "--ood-size", "32", "--json"])
     assert json_doc == 0
@@ -164,7 +187,7 @@ def test_evaluate_scores_every_stored_model_clean_and_corrupted(finished, capsys
     level = RunStore(runs).open(source).child("level_02").result()
     assert rows[2]["test_accuracy"] == pytest.approx(level["test_accuracy"]), "the final weights, scored again"
     assert all(r["sets"] == 35 and r["size"] == 16 for r in rows)
-    cached = RunStore(runs).open(source).child("level_02").path / "robustness_16.json"
+    cached = RunStore(runs).open(source).child("level_02").path / "robustness_generated_16.json"
     stamp = cached.stat().st_mtime_ns
     assert main(["evaluate", run.run_id, "--runs-dir", str(runs), "--unit", "target_01", "--ood-size", "16"]) == 0
     table = capsys.readouterr().out

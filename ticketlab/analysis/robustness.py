@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ..data.corrupted import CorruptedTestSets
+from ..data.corrupted import CorruptedTestSets, official_folder
 from ..data.registry import SUFFIX
 from ..errors import TicketlabError
 from ..spec import Spec, TrainSpec
@@ -48,8 +48,9 @@ def evaluate_run(run: RunDir, *, data_dir=None, device: str | torch.device = "cp
         raise TicketlabError(f"No stored weights{' under ' + only if only else ''} in {run.path}; the units with "
                              f"weights are: {', '.join(n for n, _ in model_units(run)) or 'none'}.")
     device = torch.device(device)
-    cache = f"robustness_{size}.json"
-    todo = [(name, unit) for name, unit in units if not unit.has(cache)]
+    source = "official" if official_folder(spec.dataset, data_dir) else "generated"
+    cache = f"robustness_{source}_{size}.json"
+    todo = [(name, unit) for name, unit in units if not _fresh(unit, cache)]
     if todo:
         data = load_dataset(spec.dataset, data_dir=data_dir, val_size=spec.val_size, val_seed=VAL_SPLIT_SEED,
                             device=device)
@@ -63,8 +64,17 @@ def evaluate_run(run: RunDir, *, data_dir=None, device: str | torch.device = "cp
         for name, unit in todo:
             clean = evaluate(models[name], data.test.x, data.test.y, data.info.num_classes)["accuracy"]
             unit.write_json(cache, {"test_accuracy": clean, "ood_accuracy": corrupted[name]["mean_accuracy"],
-                                    **corrupted[name]})
+                                    **corrupted[name], "weights": _stamp(unit)})
     return [{"unit": name, **unit.read_json(cache)} for name, unit in units]
+
+
+def _stamp(unit: Unit) -> list[int]:
+    stat = (unit.path / "model.safetensors").stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _fresh(unit: Unit, cache: str) -> bool:
+    return unit.has(cache) and unit.read_json(cache).get("weights") == _stamp(unit)
 
 
 def robustness_markdown(rows: list[dict]) -> str:

@@ -14,8 +14,9 @@ nearest first (t-1, t+1, t-2, ...). Greedily, starting from the target's ticket:
 `average` is the same with alpha = 0.5 alone. Every trial is stored with its score.
 
 Baselines, each pruned back and recalibrated the same way: SWA, the uniform average of
-the target and its pool; EMA, the target with each pool member folded in turn, nearest
-first, as theta = 0.95 theta + 0.05 c (the pool without any selection); the logit
+the target and its pool; EMA, the target with each pool member folded in turn, farthest
+first, as theta = 0.95 theta + 0.05 c (the pool without any selection, the nearest
+levels weighing most); the logit
 ensemble of the target and its two nearest levels (three times the inference cost); and
 the original ticket. All are scored on the test set and, with `ood`, on the corrupted
 test sets.
@@ -119,7 +120,8 @@ class PoolJob:
                     mixed, mixed_mask = self.pruned_back(interpolate(other, best["state"], alpha), mask, dense)
                     val = self.scores(mixed, ("val",))["val_accuracy"]
                     trials.append({"candidate": candidate, "alpha": alpha, "val_accuracy": val})
-                    if round_best is None or val > round_best["val_accuracy"]:
+                    # A tie goes to the larger alpha: the smaller step away from the current best.
+                    if round_best is None or (val, alpha) > (round_best["val_accuracy"], round_best["alpha"]):
                         round_best = {"state": mixed, "mask": mixed_mask, "val_accuracy": val, "alpha": alpha}
                     self.ctx.progress.advance(len(trials))
                 take = round_best["val_accuracy"] >= best["val_accuracy"]
@@ -147,8 +149,11 @@ class PoolJob:
         if unit.finished:
             return unit.result()
         state, mask = self.ticket(target)
-        states = [state] + [self.ticket(c)[0] for c in self.spec.pool_order(target)]
-        mixed = uniform_average(states) if name == "swa" else exponential_average(states, EMA_DECAY)
+        pool = [self.ticket(c)[0] for c in self.spec.pool_order(target)]
+        if name == "swa":
+            mixed = uniform_average([state] + pool)
+        else:  # farthest first, so that the nearest levels weigh most after the target
+            mixed = exponential_average([state] + pool[::-1], EMA_DECAY)
         mixed, mixed_mask = self.pruned_back(mixed, mask, target == 0)
         return self.finish_model(unit, mixed, mixed_mask)
 
@@ -204,14 +209,15 @@ class PoolJob:
 
 def run_pools(spec: PoolSpec, run: RunDir, ctx: RunContext) -> dict:
     job = PoolJob(spec, run, ctx)
+    resumed = any(p.name == "result.json" for p in run.path.rglob("result.json"))  # then seconds are partial
     started = time.perf_counter()
     targets = [job.target(t) for t in spec.targets]
     gains = {name: sum(t["models"][name]["test_accuracy"] - t["models"]["original"]["test_accuracy"]
                        for t in targets) / len(targets)
              for name in targets[0]["models"] if name != "original"}
-    first = targets[0]["models"]
-    metrics = {"targets": list(spec.targets), "test_accuracy": first[spec.variants[0]]["test_accuracy"],
-               "original_test_accuracy": first["original"]["test_accuracy"],
+    mean = lambda name: sum(t["models"][name]["test_accuracy"] for t in targets) / len(targets)  # noqa: E731
+    metrics = {"targets": list(spec.targets), "test_accuracy": mean(spec.variants[0]),
+               "original_test_accuracy": mean("original"),
                "mean_test_gain": {k: round(v, 6) for k, v in gains.items()},
-               "seconds": round(time.perf_counter() - started, 3)}  # this call's, after a resume
+               "seconds": round(time.perf_counter() - started, 3), "resumed": resumed}
     return {"metrics": metrics, "targets": targets}

@@ -55,8 +55,10 @@ def recalibrate_batchnorm(model: torch.nn.Module, x: torch.Tensor, batch_size: i
 
     Averaging or interpolating weights changes the statistics of every activation, so the
     running statistics carried along (or averaged) no longer match the network; each is
-    replaced by the exact average over `x` (momentum None: a cumulative mean over
-    batches). Weights are not touched. Returns False for a model without BatchNorm.
+    replaced by the average over `x` of the per-batch statistics, each batch weighted by
+    its size (so the mean is the exact mean over `x`; the variance is the size-weighted
+    mean of batch variances, as in SWA's BatchNorm update). Inputs are used as given (no
+    augmentation). Weights are not touched. Returns False for a model without BatchNorm.
     """
     layers = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
     if not layers:
@@ -65,12 +67,13 @@ def recalibrate_batchnorm(model: torch.nn.Module, x: torch.Tensor, batch_size: i
     was_training = model.training
     for m in layers:
         m.reset_running_stats()
-        m.momentum = None
     model.train()
     fmt = memory_format(x.device, getattr(model, "is_conv", False) and x.dim() == 4)
     try:
         for start in range(0, len(x), batch_size):
             xb = x[start:start + batch_size]
+            for m in layers:  # running = running + w (batch - running), w = this batch's share so far
+                m.momentum = len(xb) / (start + len(xb))
             with autocast(x.device):
                 model(xb.contiguous(memory_format=fmt) if xb.dim() == 4 else xb)
     finally:
