@@ -140,6 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
     elastic.add_argument("--controls", default="", help="comma list of reinit, random")
     _common(elastic)
 
+    similar = sub.add_parser("similarity", help="Jaccard similarity of the masks of runs, and abrupt changes")
+    similar.add_argument("runs", nargs="+", help="runs with several masks: IMP seeds or controls, PaI/DST methods")
+    similar.add_argument("-o", "--out", default="similarity", help="output folder (default ./similarity)")
+    similar.add_argument("--factor", type=float, default=3.0, help="robust deviations that make a change abrupt (3)")
+    similar.add_argument("--min-jump", type=float, default=0.05, help="smallest abrupt change of the mean score")
+    _common(similar, runs=False)
+
     robust = sub.add_parser("evaluate", help="clean and corrupted (-C) test accuracy of a run's stored models")
     robust.add_argument("run", help="any finished run (id, unique prefix or directory)")
     robust.add_argument("--unit", help="only this unit and those below it, e.g. level_03")
@@ -360,6 +367,14 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "similarity":
+            from .analysis.similarity import similarity_markdown, write_similarity
+            from .store import RunStore
+            store = RunStore(args.runs_dir)
+            report = write_similarity([store.open(r) for r in args.runs], args.out, args.factor, args.min_jump)
+            print(json.dumps(report, sort_keys=True) if args.json else
+                  similarity_markdown(report) + "\nwrote " + ", ".join(report["files"]))
+            return 0
         if args.command == "run":
             from .spec import load_spec_file
             return _run_specs([load_spec_file(args.config).with_overrides(args.overrides)], args)

@@ -112,3 +112,13 @@ def test_cli_elastic(finished, capsys):
     assert "uncovered" in capsys.readouterr().err
     assert main(["report", spec.run_id, IMP.run_id, "--runs-dir", str(runs), "-o", str(runs / "rep")]) == 0
     assert "elastic" in (runs / "rep" / "report.md").read_text()
+
+
+def test_transfer_to_another_dataset_of_the_same_shape():
+    source = ImpSpec(train=TrainSpec(model="cifar_resnet_14_4", dataset="fashion_mnist"), levels=2, rewind="1ep")
+    spec = ElasticSpec(source=source, level=1, target="cifar_resnet_20_4", target_dataset="kmnist")
+    assert (spec.train.model, spec.train.dataset) == ("cifar_resnet_20_4", "kmnist")
+    assert spec.train.replace(model="cifar_resnet_14_4", dataset="fashion_mnist") == source.train
+    spec.preflight()  # same input shape and classes: accepted before any file is read
+    with pytest.raises(SpecError, match="one input shape"):
+        spec.replace(target_dataset="cifar10").preflight()

@@ -122,3 +122,50 @@ def plot_accuracy_vs_density(summaries: Iterable[Summary], out_stem: str | os.Pa
         _save(fig, path, fmt)
         paths.append(path)
     return paths
+
+
+def similarity_heatmap(names: list[str], matrix: list[list[float]], path: Path, title: str = "") -> Path:
+    """A K x K Jaccard heatmap, values written in the cells when they fit."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    k = len(names)
+    side = min(12, 2.5 + 0.6 * k)
+    fig = Figure(figsize=(side, side * 0.85))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    image = ax.imshow(matrix, vmin=0, vmax=1, cmap="viridis")
+    ax.set_xticks(range(k), names, rotation=60, ha="right", fontsize="small")
+    ax.set_yticks(range(k), names, fontsize="small")
+    if k <= 12:
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, f"{matrix[i][j]:.2f}", ha="center", va="center", fontsize="x-small",
+                        color="black" if matrix[i][j] > 0.6 else "white")
+    fig.colorbar(image, ax=ax, label="Jaccard index")
+    ax.set_title(title)
+    fig.tight_layout()
+    _save(fig, path, "png")
+    return path
+
+
+def similarity_path_plot(points, collapse: list[dict], path: Path) -> Path:
+    """The mean similarity score along the sparsity path; abrupt changes marked."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.5, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    xs = [100 * p.density for p in points]
+    ax.plot(xs, [p.mean_score for p in points], marker="o", label="mean score")
+    flagged = {c["to"] for c in collapse}
+    marks = [(100 * p.density, p.mean_score) for p in points if p.key in flagged]
+    if marks:
+        ax.scatter(*zip(*marks), s=160, facecolors="none", edgecolors="red", label="abrupt change")
+    ax.set(xscale="log", xlabel="density (%)", ylabel="mean Jaccard similarity", ylim=(0, 1.02))
+    ax.invert_xaxis()
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, path, "png")
+    return path

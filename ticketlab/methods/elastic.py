@@ -87,6 +87,7 @@ class ElasticJob:
     def train_unit(self, unit: Unit, trainer: Trainer, mask: Mask, description: str, **extra) -> dict:
         if unit.finished:
             return unit.result()
+        unit.save_mask("mask.safetensors", mask)
         metrics = train_unit(trainer, unit, self.ctx, description)
         result = {"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(),
                   "stage_densities": stage_densities(mask, self.blocks[1]), **extra, **metrics,

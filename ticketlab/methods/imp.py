@@ -88,6 +88,8 @@ class ImpJob:
         return trainer
 
     def finish_unit(self, unit: Unit, trainer: Trainer, mask: Mask, description: str, **extra) -> dict:
+        if not unit.has("mask.safetensors"):  # controls too, for mask similarity
+            unit.save_mask("mask.safetensors", mask)
         metrics = train_unit(trainer, unit, self.ctx, description)
         result = {"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(), **extra,
                   **metrics, "layers": layer_report(mask)}

@@ -1,0 +1,75 @@
+"""Mask similarity: Jaccard matrices, member scores, the label-free collapse detector, and
+the `similarity` command on real runs."""
+import json
+
+import pytest
+import torch
+
+from ticketlab import api
+from ticketlab.analysis.similarity import (collapse_steps, groups_from_runs, jaccard_matrix, member_scores,
+                                           similarity_path)
+from ticketlab.cli import main
+from ticketlab.sparse import Mask
+from ticketlab.spec import ImpSpec, PaiSpec, TrainSpec
+from ticketlab.store import RunStore
+
+
+def mask(*rows):
+    return Mask({"a": torch.tensor(rows[0], dtype=torch.bool), "b": torch.tensor(rows[1], dtype=torch.bool)})
+
+
+def test_jaccard_is_one_for_equal_masks_and_zero_for_disjoint_ones():
+    m = mask([1, 1, 0, 0], [1, 0])
+    disjoint = mask([0, 0, 1, 1], [0, 1])
+    half = mask([1, 0, 0, 0], [1, 1])  # and: a0, b0 = 2; or: a0 a1 b0 b1 = 4
+    matrix = jaccard_matrix([m, m, disjoint, half])
+    assert matrix[0][1] == 1.0 and matrix[0][2] == 0.0 and matrix[0][3] == 0.5 and matrix[2][3] == 0.2
+    assert all(matrix[i][i] == 1.0 for i in range(4)) and matrix[3][0] == matrix[0][3]
+    assert jaccard_matrix([m, half], layer="a")[0][1] == 0.5 and jaccard_matrix([m, half], layer="b")[0][1] == 0.5
+    assert member_scores([[1, 0.5, 0.1], [0.5, 1, 0.3], [0.1, 0.3, 1]]) == pytest.approx([0.3, 0.4, 0.2])
+
+
+def test_collapse_detector_flags_an_abrupt_change_either_way_and_stays_quiet_on_smooth_paths():
+    assert collapse_steps([0.9, 0.88, 0.86, 0.84, 0.5, 0.48, 0.46]) == [3]
+    assert collapse_steps([0.30, 0.31, 0.32, 0.33, 0.71, 0.72]) == [3], "a sudden rise is flagged too"
+    assert collapse_steps([0.9 - 0.05 * i for i in range(10)]) == [], "linear"
+    assert collapse_steps([0.9 - 0.004 * i * i for i in range(10)]) == [], "smoothly accelerating"
+    noisy = [0.8, 0.79, 0.805, 0.785, 0.79, 0.78]
+    assert collapse_steps(noisy) == [], "small jitter is not a collapse"
+    assert collapse_steps([0.5, 0.4]) == [], "one step has nothing to compare with"
+
+
+TRAIN = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="2ep", batch_size=32, lr=0.05, momentum=0.9)
+
+
+def test_similarity_of_imp_controls_seeds_and_pai_methods(runs_dir, capsys):
+    imps = [ImpSpec(train=TRAIN.replace(seed=s), levels=3, controls=("reinit", "random", "oneshot")) for s in (0, 1)]
+    for spec in imps:
+        api.run(spec, runs_dir=runs_dir)
+    store = RunStore(runs_dir)
+    one = groups_from_runs([store.open(imps[0].run_id)])
+    assert [key for key, _, _ in one] == ["level 1", "level 2", "level 3"]
+    assert set(one[0][2]) == {"imp s0", "random s0", "oneshot s0"}, "reinit shares the ticket's mask"
+    points = similarity_path(groups_from_runs([store.open(s.run_id) for s in imps]))
+    assert set(points[0].names) == {"imp s0", "random s0", "oneshot s0", "imp s1", "random s1", "oneshot s1"}
+    ticket_vs_oneshot = points[0].matrix[points[0].names.index("imp s0")][points[0].names.index("oneshot s0")]
+    ticket_vs_random = points[0].matrix[points[0].names.index("imp s0")][points[0].names.index("random s0")]
+    assert ticket_vs_oneshot > ticket_vs_random, "magnitude masks overlap more than random ones"
+    density = store.open(imps[0].run_id).result()["levels"][2]["density"]
+    pais = [PaiSpec(train=TRAIN, method=m, density=density) for m in ("snip", "random")]
+    for spec in pais:
+        api.run(spec, runs_dir=runs_dir)
+    mixed = groups_from_runs([store.open(imps[0].run_id)] + [store.open(s.run_id) for s in pais])
+    assert set(mixed[1][2]) == {"imp s0", "random s0", "oneshot s0", "snip s0", "random s0 (2)"}
+    out = runs_dir.parent / "sim"
+    assert main(["similarity", imps[0].run_id, imps[1].run_id, "--runs-dir", str(runs_dir), "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "level 2" in text and (out / "jaccard_level_2.png").is_file() and (out / "similarity_path.png").is_file()
+    report = json.loads((out / "similarity.json").read_text())
+    level_mask = store.open(imps[0].run_id).child("level_01").load_mask("mask.safetensors")
+    assert len(report["points"]) == 3 and set(report["points"][0]["layer_mean_jaccard"]) == set(level_mask)
+    train = api.run(TRAIN, runs_dir=runs_dir)
+    assert main(["similarity", train.run_id, "--runs-dir", str(runs_dir)]) == 2
+    assert "similarity reads the masks" in capsys.readouterr().err
+    assert main(["similarity", pais[0].run_id, "--runs-dir", str(runs_dir), "-o", str(out)]) == 2
+    assert "two masks" in capsys.readouterr().err
