@@ -104,6 +104,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="layers left dense (default: first and output)")
     _common(rst)
 
+    rtl = sub.add_parser("rtl", help="Routing the Lottery: one ticket per class, cluster or environment")
+    _training_flags(rtl, seeds=True)
+    rtl.add_argument("--partition", default="class", help="class (default), mapping:FILE (class -> group), "
+                     "cluster:K, cluster:K:features, environment or environment:C1,C2,...")
+    rtl.add_argument("--sparsity", default="0.25,0.5,0.75", help="comma list of target sparsities (0.25,0.5,0.75)")
+    prune = rtl.add_mutually_exclusive_group()
+    prune.add_argument("--prune-fraction", type=float, default=0.2, help="of active weights per round (0.2)")
+    prune.add_argument("--prune-count", type=int, default=0, help="or a fixed number of weights per round")
+    rtl.add_argument("--extract-steps", default="300it", help="training per subset per extraction round (300it)")
+    rtl.add_argument("--severity", type=int, default=3, help="severity of the environment corruptions (3)")
+    rtl.add_argument("--dense-layer", action="append", default=[], metavar="LAYER", help="a layer never pruned")
+    rtl.add_argument("--no-baselines", action="store_true", help="skip the IMP single and multiple models")
+    _common(rtl)
+
     lmc = sub.add_parser("lmc", help="linear mode connectivity (instability) of an IMP level's ticket")
     lmc.add_argument("run", help="the IMP run (id, unique prefix or directory)")
     lmc.add_argument("--level", type=int, required=True)
@@ -235,6 +249,22 @@ def _rst_specs(args):
     return [spec.replace(train=spec.train.replace(seed=s)) for s in _int_list(args.seeds, "--seeds")]
 
 
+def _rtl_specs(args):
+    from .spec import RtlSpec
+    partition, groups = args.partition, ()
+    if partition.startswith("mapping:"):
+        from .data import dataset_info
+        from .data.partition import read_mapping
+        groups = read_mapping(partition.split(":", 1)[1], dataset_info(args.dataset).num_classes)
+        partition = "mapping"
+    fields = {"train": _spec_from_train_args(args, seed=0, overrides=[]), "partition": partition, "groups": groups,
+              "sparsities": tuple(_float_list(args.sparsity, "--sparsity")), "prune_fraction": args.prune_fraction,
+              "prune_count": args.prune_count, "extract_steps": args.extract_steps, "severity": args.severity,
+              "dense_layers": tuple(args.dense_layer), "baselines": not args.no_baselines}
+    spec = RtlSpec(**fields).with_overrides(args.overrides)
+    return [spec.replace(train=spec.train.replace(seed=s)) for s in _int_list(args.seeds, "--seeds")]
+
+
 def _spec_from_train_args(args, seed=None, overrides=None):
     from .spec import TrainSpec
     fields = {"model": args.model, "dataset": args.dataset, "seed": args.seed if seed is None else seed}
@@ -265,6 +295,9 @@ def _run_specs(specs, args) -> int:
     from .listing import print_result
     for result in results:
         print_result(result)
+    if specs[0].kind == "rtl":
+        from .analysis.rtl_table import rtl_markdown
+        print("\n" + rtl_markdown([store.open(r.run_id).result() for r in results]))
     if specs[0].kind == "pools":
         from .analysis.pools_table import pool_choices, pools_markdown
         finished = [store.open(r.run_id).result() for r in results]
@@ -347,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_specs(_imp_specs(args), args)
         if args.command == "rst":
             return _run_specs(_rst_specs(args), args)
+        if args.command == "rtl":
+            return _run_specs(_rtl_specs(args), args)
         if args.command in ("pai", "dst"):
             return _run_specs(_baseline_specs(args), args)
         if args.command == "lmc":

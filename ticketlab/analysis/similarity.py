@@ -120,13 +120,19 @@ def run_masks(run) -> list[tuple[float, int | None, str, Mask]]:
                 if control != "reinit" and unit.child(control).has("mask.safetensors"):
                     other = unit.child(control).load_mask("mask.safetensors")
                     out.append((other.density(), level, f"{control} s{seed}", other))
+    elif spec.kind == "rtl":
+        for index, level in enumerate(run.result()["levels"]):
+            tensors = run.child(f"level_{index:02d}").load_tensors("masks.safetensors")
+            for k, name in enumerate(level["subsets"]):
+                mask = Mask({n.split("/", 1)[1]: t for n, t in tensors.items() if n.startswith(f"{k}/")})
+                out.append((mask.density(), index, f"{name} s{seed}", mask))
     elif spec.kind in ("pai", "dst", "elastic") and run.has("mask.safetensors"):
         mask = run.load_mask("mask.safetensors")
         name = spec.method if spec.kind in ("pai", "dst") else "elastic"
         out.append((mask.density(), None, f"{name} s{seed}", mask))
     else:
-        raise TicketlabError(f"{run.run_id} is a {spec.kind} run; similarity reads the masks of imp, pai, dst and "
-                             "elastic runs.")
+        raise TicketlabError(f"{run.run_id} is a {spec.kind} run; similarity reads the masks of imp, rtl, pai, dst "
+                             "and elastic runs.")
     return out
 
 

@@ -1,0 +1,203 @@
+"""Routing the Lottery: masked joint retraining, routing, partitions, parameter counts,
+end to end on the synthetic dataset, and refusals."""
+import json
+
+import pytest
+import torch
+
+from ticketlab import api
+from ticketlab.cli import main
+from ticketlab.data import Arrays, DatasetSplits, dataset_info
+from ticketlab.data.partition import kmeans, make_partition, read_mapping
+from ticketlab.errors import SpecError
+from ticketlab.methods.rtl import RtlJob, load_routed, spearman
+from ticketlab.models import build_model
+from ticketlab.sparse import Mask
+from ticketlab.spec import RtlSpec, TrainSpec
+from ticketlab.store import RunStore
+from ticketlab.train.routed import RoutedNet, one_vs_rest, train_routed
+
+TRAIN = TrainSpec(model="mlp_32", dataset="synthetic", duration="4ep", batch_size=32, lr=0.05, momentum=0.9)
+
+
+def random_masks(model, k, density=0.5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    params = dict(model.named_parameters())
+    return [Mask({n: torch.rand(params[n].shape, generator=g) < density for n in model.prunable_names})
+            for _ in range(k)]
+
+
+def test_a_subset_batch_never_changes_weights_outside_its_mask():
+    torch.manual_seed(0)
+    model = build_model("mlp_16", (1, 8, 8), 4)
+    net = RoutedNet(model, random_masks(model, 3))
+    spec = TRAIN.replace(optimizer="adam", lr=0.01, weight_decay=0.1)  # moments and decay would leak
+    x, y = torch.randn(32, 1, 8, 8), torch.randint(4, (32,))
+    seen = []
+
+    def batches(step):
+        k = [0, 0, 1, 2, 1, 0][step]
+        seen.append((k, {n: p.detach().clone() for n, p in model.named_parameters()}))
+        return k, x, y
+
+    train_routed(net, batches, 6, spec)
+    after = [s for _, s in seen[1:]] + [{n: p.detach().clone() for n, p in model.named_parameters()}]
+    for (k, before), now in zip(seen, after):
+        for name in net.names:
+            outside = ~net.masks[k][name]
+            assert torch.equal(before[name][outside], now[name][outside]), f"step on subset {k} moved {name}"
+        changed = any(not torch.equal(before[n][net.masks[k][n]], now[n][net.masks[k][n]]) for n in net.names)
+        assert changed, "and it does train inside its mask"
+
+
+def test_routing_by_context_uses_the_right_mask():
+    torch.manual_seed(1)
+    model = build_model("mlp_16", (1, 8, 8), 4)
+    masks = random_masks(model, 3, seed=2)
+    net = RoutedNet(model, masks)
+    x = torch.randn(10, 1, 8, 8)
+    for k in range(3):
+        manual = build_model("mlp_16", (1, 8, 8), 4)
+        manual.load_state_dict(model.state_dict())
+        with torch.no_grad():
+            for n, p in manual.named_parameters():
+                if n in masks[k]:
+                    p.mul_(masks[k][n])
+        assert torch.allclose(net.predict(x, k), manual(x), atol=1e-6)
+    context = torch.tensor([2, 0, 1, 1, 0, 2, 2, 0, 1, 0])
+    mixed = net.predict(x, context)
+    for i, k in enumerate(context.tolist()):
+        assert torch.allclose(mixed[i], net.predict(x[i:i + 1], k)[0], atol=1e-6)
+    assert not torch.allclose(net.predict(x, 0), net.predict(x, 1)), "different masks, different outputs"
+
+
+def test_parameter_counts_count_the_union_once():
+    torch.manual_seed(0)
+    model = build_model("mlp_2", (1, 1, 2), 2)  # hidden 2x2 + 2 biases, fc 2x2 + 2 biases: 12 parameters
+    a = Mask({"fc_layers.0.weight": torch.tensor([[1, 1], [0, 0]]), "fc.weight": torch.tensor([[1, 0], [0, 0]])})
+    b = Mask({"fc_layers.0.weight": torch.tensor([[0, 1], [1, 0]]), "fc.weight": torch.tensor([[1, 0], [0, 1]])})
+    assert sorted(model.prunable_names) == sorted(a)
+    union = RoutedNet(model, [a, b]).union()
+    assert union.kept() == 5  # hidden: (0,0) (0,1) (1,0); fc: (0,0) (1,1)
+    assert RtlJob.params(union, model) == 4 + 5, "4 biases, never pruned, plus the union once"
+    assert RtlJob.params(a, model) + RtlJob.params(b, model) == 2 * 4 + 3 + 4, "independent models count each"
+
+
+def splits(y_train, y_test, classes=4):
+    info = dataset_info("synthetic")
+    g = torch.Generator().manual_seed(0)
+    make = lambda y: Arrays(torch.randn(len(y), 1, 8, 8, generator=g) + torch.tensor(y).view(-1, 1, 1, 1),  # noqa
+                            torch.tensor(y))
+    return DatasetSplits(info, make(y_train), make(y_test), None)
+
+
+def test_partitions(tmp_path):
+    data = splits([0, 1, 2, 3] * 10, [0, 1, 2, 3] * 3)
+    by_class = make_partition("class", data)
+    assert by_class.membership and len(by_class) == 4
+    assert all(torch.all(part.y == k) and len(part) == 10 for k, part in enumerate(by_class.train))
+    mapping = make_partition("mapping", data, groups=(0, 1, 1, 0))
+    assert [len(p) for p in mapping.train] == [20, 20] and torch.equal(mapping.test_ids, torch.tensor([0, 1, 1, 0] * 3))
+    clusters = make_partition("cluster:2", data, seed=3)
+    assert clusters.train_ids.unique().numel() == 2
+    assert torch.equal(clusters.train_ids, make_partition("cluster:2", data, seed=3).train_ids), "seeded"
+    env = make_partition("environment:contrast,pixelate", data)
+    assert not env.membership and env.names == ["clean", "contrast", "pixelate"]
+    assert sum(len(p) for p in env.train) == 40 and all(len(t) == 12 for t in env.test)
+    assert torch.equal(env.test[0].x, data.test.x) and not torch.equal(env.test[1].x, data.test.x)
+    with pytest.raises(SpecError, match="subset\\(s\\) class 3 without training examples"):
+        make_partition("class", splits([0, 1, 2] * 5, [0, 1, 2, 3]))
+    with pytest.raises(SpecError, match="more clusters than there are training examples"):
+        make_partition("cluster:50", data)
+    with pytest.raises(SpecError, match="Unknown partition 'classes'"):
+        make_partition("classes", data)
+    with pytest.raises(SpecError, match="Malformed partition 'environment:fog'"):
+        make_partition("environment:fog", data)
+
+
+def test_mapping_files(tmp_path):
+    good = tmp_path / "groups.txt"
+    good.write_text("# class group\n0 tops\n1 other\n2 tops\n3 shoes\n")
+    assert read_mapping(good, 4) == (0, 1, 0, 2)
+    (tmp_path / "g.json").write_text(json.dumps({"0": "a", "1": "b", "2": "a", "3": "b"}))
+    assert read_mapping(tmp_path / "g.json", 4) == (0, 1, 0, 1)
+    cases = {"0 a\n1 b\n2 a\n": "does not map class\\(es\\) \\[3\\]", "0 a\n1 b\n2 a\n3 b\n7 c\n": "names class 7",
+             "0 a\n0 b\n1 a\n2 a\n3 b\n": "maps class 0 twice", "0 a b\n": "one 'CLASS GROUP' pair",
+             "0 a\n1 a\n2 a\n3 a\n": "at least two", "x a\n": "'x' is not a class"}
+    for text, message in cases.items():
+        (tmp_path / "bad.txt").write_text(text)
+        with pytest.raises(SpecError, match=message):
+            read_mapping(tmp_path / "bad.txt", 4)
+    with pytest.raises(SpecError, match="Cannot read the mapping file"):
+        read_mapping(tmp_path / "missing.txt", 4)
+
+
+def test_kmeans_finds_separated_blobs():
+    g = torch.Generator().manual_seed(0)
+    x = torch.cat([torch.randn(50, 2, generator=g) + c for c in (torch.tensor([10.0, 0]), torch.tensor([-10.0, 0]))])
+    centroids = kmeans(x, 2, seed=1)
+    assert sorted(c[0].round().item() for c in centroids) == [-10, 10]
+
+
+def test_spearman_matches_scipy_with_ties():
+    stats = pytest.importorskip("scipy.stats")
+    a, b = [0.3, 0.1, 0.4, 0.4, 0.2, 0.9], [1, 0, 1, 1, 0, 1]
+    assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b)[0])
+    assert one_vs_rest(torch.tensor([1, 1, 0, 0], dtype=torch.bool), torch.tensor([1, 0, 0, 1], dtype=torch.bool)) \
+        == {"balanced_accuracy": 0.5, "precision": 0.5, "recall": 0.5}
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    spec = RtlSpec(train=TRAIN, sparsities=(0.5, 0.8), extract_steps="30it")
+    api.run(spec, runs_dir=runs)
+    return runs, spec, RunStore(runs).open(spec.run_id)
+
+
+def test_rtl_end_to_end(finished):
+    runs, spec, run = finished
+    result = run.result()
+    assert [lv["sparsity"] for lv in result["levels"]] == [0.5, 0.8]
+    for index, level in enumerate(result["levels"]):
+        assert level["density"] == pytest.approx(1 - level["sparsity"], abs=1e-3)
+        assert {"rtl", "single", "multiple", "similarity"} <= set(level)
+        assert level["rtl"]["balanced_accuracy"] > 0.75, "the synthetic subsets are easy"
+        jaccard = level["similarity"]["jaccard"]
+        assert all(jaccard[i][j] < 1 for i in range(4) for j in range(4) if i != j), "masks of subsets differ"
+        assert level["rtl"]["params"] < level["multiple"]["params"], "a shared tensor costs less than four"
+        net = load_routed(run, index)
+        assert len(net) == 4 and all(m.kept() == net.masks[0].kept() for m in net.masks)
+    test = RtlJob(spec, run, _ctx()).data.test
+    net = load_routed(run, 1)
+    predicted = net.predict(test.x, 2).argmax(dim=1) == 1
+    assert one_vs_rest(predicted, test.y == 2)["balanced_accuracy"] == pytest.approx(
+        result["levels"][1]["rtl"]["per_subset"][2]["balanced_accuracy"])
+
+
+def _ctx():
+    from ticketlab.context import RunContext
+    return RunContext(device=torch.device("cpu"))
+
+
+def test_rtl_levels_resume_and_cli(finished, capsys):
+    runs, spec, run = finished
+    assert api.run(spec, runs_dir=runs).reused
+    extraction = sorted(p.name for p in (run.path / "extraction").iterdir())
+    stamp = (run.path / "level_00" / "result.json").stat().st_mtime_ns
+    (run.path / "level_01" / "result.json").unlink()
+    (run.path / "result.json").unlink()
+    assert not api.run(spec, runs_dir=runs).reused
+    assert (run.path / "level_00" / "result.json").stat().st_mtime_ns == stamp, "a finished level is kept"
+    assert sorted(p.name for p in (run.path / "extraction").iterdir()) == extraction, "rounds are reused"
+    args = ["rtl", "--model", "mlp_32", "--dataset", "synthetic", "--epochs", "4", "--sparsity", "0.5,0.8",
+            "--extract-steps", "30it", "--runs-dir", str(runs), "--set", "batch_size=32", "--set", "lr=0.05",
+            "--set", "momentum=0.9"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "reused" in out and "RTL balanced accuracy" in out and "IMP multiple params" in out
+    assert main(["similarity", run.run_id, "--runs-dir", str(runs), "-o", str(runs / "sim")]) == 0
+    assert "class 0 s0" in json.loads((runs / "sim" / "similarity.json").read_text())["points"][0]["members"]
+    assert main(args[:-6] + ["--partition", "mapping:/nonexistent"]) == 2
+    assert main(args[:-6] + ["--sparsity", "0.5,1.2"]) == 2
+    assert "in (0, 1)" in capsys.readouterr().err

@@ -1,0 +1,380 @@
+"""`rtl`: Routing the Lottery (Stefanski et al., 2026): one adaptive ticket per subset of
+the data, all sharing one weight tensor, each input routed by its context.
+
+Extraction, from theta_0 and all-ones masks, in rounds until each target sparsity:
+    for each subset k: train m_k * theta_0 for `extract_steps` on subset k's batches,
+        prune m_k's smallest-magnitude active weights (a fraction or a fixed count,
+        never past the target), and rewind (the next subset starts from theta_0 again).
+Membership partitions (class, mapping, cluster) train subset k as a binary detector on
+balanced batches (half positives from k, half negatives from the rest); environment
+partitions train it on the whole task in its environment.
+
+At each target sparsity (a cached level), joint retraining starts from theta_0 with the
+K masks: batches of the subsets are interleaved round robin (smaller subsets are
+sampled as often as larger ones), and a batch of subset k updates the shared tensor
+inside m_k only (`train.routed`). Sparsity counts the prunable weights outside
+`dense_layers`.
+
+Baselines, at the same sparsity and budget of sample presentations:
+- IMP single model: one mask for all data, extracted the same way from theta_0 on all
+  of it (K times the steps per round), then trained for the joint budget. In
+  membership mode it is a K-way classifier of the subset, scored one-vs-rest per subset.
+- IMP multiple models: subset k's extracted mask on its own copy of theta_0, trained for
+  1/K of the joint budget on subset k alone; nothing is shared.
+
+Each level reports balanced accuracy, precision and recall per subset and averaged
+(membership), or accuracy per environment (context); parameter counts (RTL counts the
+union of its masks once, independent models count each); the masks' Jaccard similarity
+and scores; and, for a class partition with a known class similarity, the Spearman
+correlation between the two (semantic alignment).
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+
+from ..context import RunContext
+from ..data import load_dataset
+from ..data.partition import Partition, make_partition
+from ..models import build_model
+from ..prune import resolve_layers
+from ..prune.magnitude import smallest_to_remove
+from ..sparse import Mask
+from ..spec import RtlSpec
+from ..store import RunDir, Unit
+from ..train.routed import RoutedNet, one_vs_rest, train_routed
+from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores
+from .train import derived_seed, finished_source, seeded_model
+
+# Class similarity of Fashion-MNIST by garment group: tops (T-shirt, pullover, coat, shirt),
+# footwear (sandal, sneaker, ankle boot), and the rest (trouser, dress, bag).
+CLASS_GROUPS = {"fashion_mnist": (0, 2, 0, 2, 0, 1, 0, 1, 2, 1)}
+
+
+class RtlJob:
+    def __init__(self, spec: RtlSpec, run: RunDir, ctx: RunContext):
+        self.spec, self.run, self.ctx = spec, run, ctx
+        train = spec.train
+        self.data = load_dataset(train.dataset, data_dir=ctx.data_dir, device=ctx.device)
+        features = self._features() if spec.partition.endswith(":features") else None
+        self.part: Partition = make_partition(spec.partition, self.data, groups=spec.groups, seed=train.seed,
+                                              severity=spec.severity, features=features)
+        self.k = len(self.part)
+        outputs = 2 if self.part.membership else self.data.info.num_classes
+        self.model = self._seeded(outputs)
+        if not run.has("init.safetensors"):
+            run.save_tensors("init.safetensors", self.model.state_dict())
+        self.theta0 = run.load_tensors("init.safetensors", ctx.device)
+        # The single model of a membership partition is a K-way classifier of the subset.
+        self.single_model = self._seeded(self.k) if self.part.membership else self.model
+        names, output = self.model.prunable_names, self.model.output_name
+        self.ignore = set(resolve_layers(spec.dense_layers, names, output))
+        self.pruned = [n for n in names if n not in self.ignore]
+        if self.part.membership:
+            ids = self.part.train_ids
+            self.positives = [(ids == k).nonzero().flatten() for k in range(self.k)]
+            self.negatives = [(ids != k).nonzero().flatten() for k in range(self.k)]
+        self.steps_per_round = train.steps(spec.extract_steps)
+        self.joint_steps = train.steps(train.duration)
+
+    def _seeded(self, outputs: int) -> torch.nn.Module:
+        torch.manual_seed(self.spec.train.seed)
+        return build_model(self.spec.train.model, self.data.info.input_shape, outputs).to(self.ctx.device)
+
+    def _features(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Penultimate features of a dense network trained on the whole task (a cached run)."""
+        dense = finished_source(self.spec.train, self.run, self.ctx)
+        model = seeded_model(self.spec.train, self.data.info, self.spec.train.seed).to(self.ctx.device)
+        model.load_state_dict(dense.load_tensors("model.safetensors", self.ctx.device))
+        head = dict(model.named_modules())[model.output_name.rsplit(".", 1)[0]]
+        captured = []
+        hook = head.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0].detach()))
+        model.eval()
+        try:
+            with torch.no_grad():
+                out = []
+                for x in (self.data.train.x, self.data.test.x):
+                    captured.clear()
+                    for i in range(0, len(x), 1000):
+                        model(x[i:i + 1000])
+                    out.append(torch.cat(captured).flatten(1))
+        finally:
+            hook.remove()
+        return out[0], out[1]
+
+    # -- batches ---------------------------------------------------------------------------
+    def _generator(self, *key) -> torch.Generator:
+        return torch.Generator().manual_seed(derived_seed(self.spec.train.seed, *key))
+
+    def _draw(self, pool: torch.Tensor | int, n: int, g: torch.Generator) -> torch.Tensor:
+        size = pool if isinstance(pool, int) else len(pool)
+        rows = torch.randint(size, (n,), generator=g).to(self.ctx.device)
+        return rows if isinstance(pool, int) else pool[rows]
+
+    def subset_batch(self, k: int, g: torch.Generator):
+        """A batch of subset k: balanced positives/negatives (membership) or its environment's data."""
+        b = self.spec.train.batch_size
+        if self.part.membership:
+            rows = torch.cat([self._draw(self.positives[k], b // 2, g), self._draw(self.negatives[k], b - b // 2, g)])
+            y = torch.cat([torch.ones(b // 2, dtype=torch.long), torch.zeros(b - b // 2, dtype=torch.long)])
+            return self.data.train.x[rows], y.to(self.ctx.device)
+        arrays = self.part.train[k]
+        rows = self._draw(len(arrays), b, g)
+        return arrays.x[rows], arrays.y[rows]
+
+    def all_batch(self, g: torch.Generator):
+        """A batch of all the data for the single model: the subset id (membership) or the task."""
+        b = self.spec.train.batch_size
+        if self.part.membership:
+            rows = self._draw(len(self.data.train), b, g)
+            return self.data.train.x[rows], self.part.train_ids[rows]
+        k = self._draw(self.k, 1, g).item()  # environments in proportion: each shard is the same size
+        return self.subset_batch(int(k), g)
+
+    # -- extraction ------------------------------------------------------------------------
+    def fresh(self, single: bool = False) -> torch.nn.Module:
+        if single and self.single_model is not self.model:
+            return copy.deepcopy(self.single_model)  # seeded like theta_0, with K outputs
+        model = copy.deepcopy(self.model)
+        model.load_state_dict(self.theta0)
+        return model
+
+    def size(self, mask: Mask) -> int:
+        return sum(mask[n].numel() for n in self.pruned)
+
+    def target_kept(self, sparsity: float, mask: Mask) -> int:
+        return round((1 - sparsity) * self.size(mask))
+
+    def kept(self, mask: Mask) -> int:
+        return sum(int(mask[n].sum()) for n in self.pruned)
+
+    def prune(self, mask: Mask, weights: dict, target: int) -> Mask:
+        kept = self.kept(mask)
+        count = self.spec.prune_count or math.ceil(self.spec.prune_fraction * kept)
+        count = min(count, kept - target)
+        removed = smallest_to_remove([weights[n].detach().abs() for n in self.pruned],
+                                     [mask[n] for n in self.pruned], count)
+        out = dict(mask.items())
+        for n, r in zip(self.pruned, removed):
+            out[n] = mask[n] & ~r
+        return Mask(out)
+
+    def extract_one(self, mask: Mask, batches, steps: int, sparsity: float, single: bool = False) -> Mask:
+        target = self.target_kept(sparsity, mask)
+        if self.kept(mask) <= target:
+            return mask
+        net = RoutedNet(self.fresh(single), [mask])
+        train_routed(net, batches, steps, self.spec.train)
+        return self.prune(mask, dict(net.model.named_parameters()), target)
+
+    def extraction(self):
+        """Yield (sparsity, masks, single mask) at each target, resuming from the saved rounds."""
+        unit = self.run.child("extraction")
+        masks, single, round_ = [Mask.ones_like(self.model)] * self.k, Mask.ones_like(self.single_model), 0
+
+        def unfinished(sparsity):
+            return any(self.kept(m) > self.target_kept(sparsity, m)
+                       for m in masks + ([single] if self.spec.baselines else []))
+
+        for sparsity in self.spec.sparsities:
+            while unfinished(sparsity):
+                round_ += 1
+                name = f"round_{round_:03d}.safetensors"
+                if unit.has(name):
+                    masks, single = self._load_round(unit, name)
+                    continue
+                self.ctx.progress.note(f"rtl extraction round {round_}: density {self.kept(masks[0]) / self.size(masks[0]):.2%}"
+                                       f" -> {1 - sparsity:.2%}")
+                new = []
+                for k in range(self.k):
+                    g = self._generator("extract", round_, k)
+                    new.append(self.extract_one(masks[k], lambda step, k=k, g=g: (0, *self.subset_batch(k, g)),
+                                                self.steps_per_round, sparsity))
+                masks = new
+                if self.spec.baselines:
+                    g = self._generator("extract", round_, "single")
+                    single = self.extract_one(single, lambda step: (0, *self.all_batch(g)),
+                                              self.steps_per_round * self.k, sparsity, single=True)
+                self._save_round(unit, name, masks, single)
+            yield sparsity, masks, single
+
+    def _save_round(self, unit: Unit, name: str, masks: list[Mask], single: Mask) -> None:
+        tensors = {f"{k}/{n}": m[n] for k, m in enumerate(masks) for n in m}
+        tensors.update({f"single/{n}": single[n] for n in single})
+        unit.save_tensors(name, {n: t.to(torch.uint8) for n, t in tensors.items()})
+
+    def _load_round(self, unit: Unit, name: str) -> tuple[list[Mask], Mask]:
+        tensors = unit.load_tensors(name, self.ctx.device)
+        split = lambda prefix: Mask({n.split("/", 1)[1]: t for n, t in tensors.items()  # noqa: E731
+                                     if n.split("/", 1)[0] == prefix})
+        return [split(str(k)) for k in range(self.k)], split("single")
+
+    # -- one level -------------------------------------------------------------------------
+    def level(self, index: int, sparsity: float, masks: list[Mask], single: Mask) -> dict:
+        unit = self.run.child(f"level_{index:02d}")
+        if unit.finished:
+            return unit.result()
+        self._save_masks(unit, masks)
+        out = {"sparsity": sparsity, "density": round(self.kept(masks[0]) / self.size(masks[0]), 6),
+               "subsets": self.part.names}
+        out["rtl"] = self.joint(unit.child("rtl"), masks)
+        if self.spec.baselines:
+            out["single"] = self.single(unit.child("single"), single)
+            out["multiple"] = self.multiple(unit.child("multiple"), masks)
+        matrix = jaccard_matrix(masks)
+        scores = member_scores(matrix)
+        out["similarity"] = {"jaccard": matrix, "scores": scores, "mean_score": sum(scores) / len(scores)}
+        alignment = self.alignment(matrix)
+        if alignment is not None:
+            out["alignment"] = alignment
+        unit.finish(out)
+        return out
+
+    def _save_masks(self, unit: Unit, masks: list[Mask]) -> None:
+        if not unit.has("masks.safetensors"):
+            unit.save_tensors("masks.safetensors", {f"{k}/{n}": m[n].to(torch.uint8)
+                                                    for k, m in enumerate(masks) for n in m})
+
+    def _train(self, unit: Unit, net: RoutedNet, batches, steps: int, description: str) -> float:
+        self.ctx.progress.note(f"{description}: {steps} steps")
+        loss = train_routed(net, batches, steps, self.spec.train, progress=self.ctx.progress, description=description)
+        unit.save_tensors("model.safetensors", net.model.state_dict())
+        return loss
+
+    def joint(self, unit: Unit, masks: list[Mask]) -> dict:
+        if unit.finished:
+            return unit.result()
+        net = RoutedNet(self.fresh(), masks)
+        gens = [self._generator("joint", unit.path.parent.name, k) for k in range(self.k)]
+        loss = self._train(unit, net, lambda step: (step % self.k, *self.subset_batch(step % self.k,
+                                                                                      gens[step % self.k])),
+                           self.joint_steps, "rtl joint retraining")
+        result = {**self.score_routed(net), "train_loss": loss, "params": self.params(net.union(), self.model),
+                  "kept_union": self.kept(net.union())}
+        unit.finish(result)
+        return result
+
+    def single(self, unit: Unit, mask: Mask) -> dict:
+        if unit.finished:
+            return unit.result()
+        net = RoutedNet(self.fresh(single=True), [mask])
+        g = self._generator("single", unit.path.parent.name)
+        loss = self._train(unit, net, lambda step: (0, *self.all_batch(g)), self.joint_steps, "imp single model")
+        result = {**self.score_single(net), "train_loss": loss, "params": self.params(mask, self.single_model)}
+        unit.finish(result)
+        return result
+
+    def multiple(self, unit: Unit, masks: list[Mask]) -> dict:
+        if unit.finished:
+            return unit.result()
+        nets = []
+        for k, mask in enumerate(masks):
+            net = RoutedNet(self.fresh(), [mask])
+            g = self._generator("multiple", unit.path.parent.name, k)
+            train_routed(net, lambda step, k=k, g=g: (0, *self.subset_batch(k, g)), self.joint_steps // self.k,
+                         self.spec.train)
+            nets.append(net)
+        result = {**self.score_each(nets), "params": sum(self.params(m, self.model) for m in masks)}
+        unit.finish(result)
+        return result
+
+    # -- scores ----------------------------------------------------------------------------
+    @staticmethod
+    def params(mask: Mask, model: torch.nn.Module) -> int:
+        """Weights the mask keeps plus every parameter that is never pruned."""
+        return sum(p.numel() for p in model.parameters()) - mask.size() + mask.kept()
+
+    def _membership(self, predicted: list[torch.Tensor]) -> dict:
+        truth = self.part.test_ids
+        per = [one_vs_rest(p, truth == k) for k, p in enumerate(predicted)]
+        mean = {key: sum(s[key] for s in per) / len(per) for key in per[0]}
+        return {**mean, "per_subset": per}
+
+    def _context(self, accuracies: list[float]) -> dict:
+        return {"accuracy": sum(accuracies) / len(accuracies), "per_subset": [{"accuracy": a} for a in accuracies]}
+
+    def score_routed(self, net: RoutedNet) -> dict:
+        if self.part.membership:
+            x = self.data.test.x
+            return self._membership([net.predict(x, k).argmax(dim=1) == 1 for k in range(self.k)])
+        return self._context([self._accuracy(net, k, k) for k in range(self.k)])
+
+    def score_single(self, net: RoutedNet) -> dict:
+        if self.part.membership:
+            predicted = net.predict(self.data.test.x, 0).argmax(dim=1)
+            return self._membership([predicted == k for k in range(self.k)])
+        return self._context([self._accuracy(net, 0, k) for k in range(self.k)])
+
+    def score_each(self, nets: list[RoutedNet]) -> dict:
+        if self.part.membership:
+            x = self.data.test.x
+            return self._membership([net.predict(x, 0).argmax(dim=1) == 1 for net in nets])
+        return self._context([self._accuracy(net, 0, k) for k, net in enumerate(nets)])
+
+    def _accuracy(self, net: RoutedNet, mask: int, env: int) -> float:
+        test = self.part.test[env]
+        return float((net.predict(test.x, mask).argmax(dim=1) == test.y).float().mean())
+
+    def alignment(self, matrix: list[list[float]]) -> dict | None:
+        """Spearman correlation of the class masks' Jaccard with the classes' similarity."""
+        groups = CLASS_GROUPS.get(self.spec.train.dataset)
+        if self.spec.partition != "class" or groups is None:
+            return None
+        pairs = [(i, j) for i in range(self.k) for j in range(i + 1, self.k)]
+        rho = spearman([matrix[i][j] for i, j in pairs], [float(groups[i] == groups[j]) for i, j in pairs])
+        return {"spearman": rho, "similarity": "Fashion-MNIST garment groups (tops, footwear, other)"}
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    """Spearman's rank correlation, ties given their average rank."""
+    def ranks(values):
+        order = sorted(range(len(values)), key=values.__getitem__)
+        out = [0.0] * len(values)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+                j += 1
+            for t in range(i, j + 1):
+                out[order[t]] = (i + j) / 2
+            i = j + 1
+        return out
+
+    ra, rb = ranks(a), ranks(b)
+    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
+    var = math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
+    return cov / var if var else 0.0
+
+
+def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> RoutedNet:
+    """The trained RTL network of one level: `predict(x, context)` routes by subset id."""
+    spec = run.spec
+    unit = run.child(f"level_{level:02d}")
+    tensors = unit.load_tensors("masks.safetensors", device)
+    k = 1 + max(int(n.split("/", 1)[0]) for n in tensors)
+    masks = [Mask({n.split("/", 1)[1]: t for n, t in tensors.items() if n.startswith(f"{j}/")}) for j in range(k)]
+    from ..data import dataset_info
+    from ..data.partition import parse_partition
+    info = dataset_info(spec.train.dataset)
+    outputs = 2 if parse_partition(spec.partition)[0] != "environment" else info.num_classes
+    model = build_model(spec.train.model, info.input_shape, outputs).to(device)
+    model.load_state_dict(unit.child("rtl").load_tensors("model.safetensors", device))
+    return RoutedNet(model, masks)
+
+
+def run_rtl(spec: RtlSpec, run: RunDir, ctx: RunContext) -> dict:
+    job = RtlJob(spec, run, ctx)
+    levels = [job.level(i, sparsity, masks, single)
+              for i, (sparsity, masks, single) in enumerate(job.extraction())]
+    key = "balanced_accuracy" if job.part.membership else "accuracy"
+    flagged = collapse_steps([lv["similarity"]["mean_score"] for lv in levels])
+    metrics = {"subsets": job.k, "partition": spec.partition, "metric": key,
+               **{f"rtl_{key}@{lv['sparsity']:g}": lv["rtl"][key] for lv in levels},
+               "collapse_after": [levels[i + 1]["sparsity"] for i in flagged]}
+    if spec.baselines:
+        for name in ("single", "multiple"):
+            metrics.update({f"{name}_{key}@{lv['sparsity']:g}": lv[name][key] for lv in levels})
+    return {"metrics": metrics, "levels": levels}

@@ -1,0 +1,61 @@
+"""Spec of Routing the Lottery (Stefanski et al., 2026): one adaptive ticket per subset of
+the data (class, cluster, environment), all on one shared weight tensor."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .spec import Spec, TrainSpec, _check, register_spec
+from .train.duration import Duration
+
+
+@register_spec
+@dataclass(frozen=True)
+class RtlSpec(Spec):
+    """Extraction (per subset: train its mask on its data from theta_0, prune, rewind) to each
+    target sparsity, then joint retraining of the shared weights; with the IMP single-model
+    and multiple-models baselines at the same sparsities and budget."""
+
+    kind: ClassVar[str] = "rtl"
+    train: TrainSpec                  # model, data, optimizer; duration = joint retraining
+    partition: str = "class"          # class, mapping, cluster:K[:features], environment[:C1,C2,...]
+    groups: tuple[int, ...] = ()      # class -> group, for the mapping partition (from its file)
+    sparsities: tuple[float, ...] = (0.25, 0.5, 0.75)
+    prune_fraction: float = 0.2       # of each mask's active weights per extraction round ...
+    prune_count: int = 0              # ... or this many weights per round
+    extract_steps: str = "300it"      # training of each subset's mask per extraction round
+    severity: int = 3                 # of the environment corruptions
+    dense_layers: tuple[str, ...] = ()
+    baselines: bool = True
+
+    def __post_init__(self) -> None:
+        from .data.partition import parse_partition
+
+        kind, _ = parse_partition(self.partition)
+        _check(bool(self.sparsities), "Name at least one target sparsity, e.g. --sparsity 0.25,0.5,0.75.")
+        bad = [s for s in self.sparsities if not 0 < s < 1]
+        _check(not bad, f"Sparsities are fractions of weights removed, in (0, 1); got {bad}.")
+        _check(list(self.sparsities) == sorted(set(self.sparsities)),
+               f"List sparsities once each, in increasing order; got {list(self.sparsities)}.")
+        _check(0 < self.prune_fraction < 1, f"prune_fraction must be in (0, 1), got {self.prune_fraction}.")
+        _check(self.prune_count >= 0, f"prune_count must be >= 0, got {self.prune_count}.")
+        _check(Duration.parse(self.extract_steps).amount > 0, "extract_steps must be positive.")
+        _check(1 <= self.severity <= 5, f"severity must be 1 to 5, got {self.severity}.")
+        _check(kind == "mapping" or not self.groups, "groups apply to the mapping partition only.")
+        _check(kind != "mapping" or bool(self.groups), "A mapping partition needs its groups: "
+                                                       "--partition mapping:FILE.")
+
+    def preflight(self) -> None:
+        from .baseline_specs import _dense_layer_check
+        from .data import dataset_info
+
+        self.train.preflight()
+        _dense_layer_check(self)
+        info = dataset_info(self.train.dataset)
+        if self.groups:
+            _check(len(self.groups) == info.num_classes,
+                   f"The mapping gives groups for {len(self.groups)} classes; {info.name} has {info.num_classes}.")
+        if self.partition.startswith("cluster:"):
+            k = int(self.partition.split(":")[1])
+            _check(k <= info.train_size, f"cluster:{k} asks for more clusters than {info.name} has training "
+                                         f"examples ({info.train_size}).")
