@@ -7,11 +7,11 @@ The Python API mirrors the CLI: build a spec, `run` it, read its result.
     result = ticketlab.run(spec)
     print(result.metrics["test_accuracy"])
 """
-from .api import RunResult, run
+from .api import RunResult, load_routed, run
 from .errors import TicketlabError
-from .spec import (DstSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, Spec, TrainSpec, load_spec_file,
-                   spec_from_dict)
+from .spec import (DstSpec, ElasticSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, Spec, TrainSpec,
+                   load_spec_file, spec_from_dict)
 
 __version__ = "0.1.0"
-__all__ = ["DstSpec", "ImpSpec", "LmcSpec", "PaiSpec", "PoolSpec", "RstSpec", "RunResult", "Spec", "TicketlabError",
-           "TrainSpec", "load_spec_file", "run", "spec_from_dict"]
+__all__ = ["DstSpec", "ElasticSpec", "ImpSpec", "LmcSpec", "PaiSpec", "PoolSpec", "RstSpec", "RtlSpec", "RunResult",
+           "Spec", "TicketlabError", "TrainSpec", "load_routed", "load_spec_file", "run", "spec_from_dict"]

@@ -67,3 +67,12 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
 def _result(run_dir: RunDir, reused: bool) -> RunResult:
     return RunResult(run_id=run_dir.run_id, run_dir=str(run_dir.path), status="finished",
                      metrics=run_dir.result().get("metrics", {}), reused=reused)
+
+
+def load_routed(run: str | os.PathLike, level: int, *, runs_dir: str | os.PathLike | None = None,
+                device: str = "cpu"):
+    """The trained network of one level of a Routing-the-Lottery run; `predict(x, context)`
+    routes each input through the mask of its context (subset id, an int or one per input)."""
+    from .methods.rtl import load_routed as load
+
+    return load(RunStore(runs_dir).open(os.fspath(run)), level, device)
