@@ -118,6 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
     rtl.add_argument("--no-baselines", action="store_true", help="skip the IMP single and multiple models")
     _common(rtl)
 
+    inr = sub.add_parser("rtl-inr", help="Routing the Lottery on an image (implicit neural representation)")
+    inr.add_argument("--image", default="grace_hopper", help="grace_hopper (default) or skimage:NAME")
+    inr.add_argument("--side", type=int, default=64, help="pixels per side (64)")
+    inr.add_argument("--regions", type=int, default=4, help="colour-and-position k-means regions (4)")
+    inr.add_argument("--sparsity", default="0.5,0.75,0.9", help="comma list of target sparsities")
+    inr.add_argument("--steps", type=int, default=2000, help="joint retraining steps (2000)")
+    inr.add_argument("--extract-steps", type=int, default=300, help="per region per extraction round (300)")
+    inr.add_argument("--seeds", default="0", help="comma list of seeds (default 0)")
+    _common(inr)
+
     lmc = sub.add_parser("lmc", help="linear mode connectivity (instability) of an IMP level's ticket")
     lmc.add_argument("run", help="the IMP run (id, unique prefix or directory)")
     lmc.add_argument("--level", type=int, required=True)
@@ -382,6 +392,12 @@ def main(argv: list[str] | None = None) -> int:
             return _run_specs(_rst_specs(args), args)
         if args.command == "rtl":
             return _run_specs(_rtl_specs(args), args)
+        if args.command == "rtl-inr":
+            from .spec import InrSpec
+            spec = InrSpec(image=args.image, side=args.side, regions=args.regions,
+                           sparsities=tuple(_float_list(args.sparsity, "--sparsity")), steps=args.steps,
+                           extract_steps=args.extract_steps).with_overrides(args.overrides)
+            return _run_specs([spec.replace(seed=s) for s in _int_list(args.seeds, "--seeds")], args)
         if args.command in ("pai", "dst"):
             return _run_specs(_baseline_specs(args), args)
         if args.command == "lmc":

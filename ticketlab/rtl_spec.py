@@ -59,3 +59,56 @@ class RtlSpec(Spec):
             k = int(self.partition.split(":")[1])
             _check(k <= info.train_size, f"cluster:{k} asks for more clusters than {info.name} has training "
                                          f"examples ({info.train_size}).")
+
+
+INR_IMAGES = ("grace_hopper",)  # ships with matplotlib; 'skimage:NAME' with scikit-image installed
+
+
+@register_spec
+@dataclass(frozen=True)
+class InrSpec(Spec):
+    """Routing the Lottery beyond classification (the paper's implicit neural representation
+    setting): a coordinate MLP with Fourier features fits one image; the image's regions
+    (colour-and-position k-means) are the partition, PSNR the metric; the baseline is one
+    network conditioned on a learned region embedding, pruned to the same sparsity."""
+
+    kind: ClassVar[str] = "rtl_inr"
+    image: str = "grace_hopper"
+    side: int = 64                    # the image's centre square, resized to side x side
+    regions: int = 4
+    widths: tuple[int, ...] = (128, 128, 128)
+    fourier: int = 64                 # random Fourier frequencies (sin and cos of each)
+    fourier_scale: float = 10.0
+    embedding: int = 16               # the conditioned baseline's region embedding size
+    sparsities: tuple[float, ...] = (0.5, 0.75, 0.9)
+    prune_fraction: float = 0.2
+    extract_steps: int = 300
+    steps: int = 2000                 # joint retraining
+    batch_size: int = 1024            # pixels per batch
+    lr: float = 1e-3                  # Adam
+    seed: int = 0
+
+    # the optimizer settings train_routed reads
+    optimizer: ClassVar[str] = "adam"
+    momentum: ClassVar[float] = 0.0
+    nesterov: ClassVar[bool] = False
+    weight_decay: ClassVar[float] = 0.0
+    schedule: ClassVar[str] = "constant"
+    gamma: ClassVar[float] = 0.1
+
+    def __post_init__(self) -> None:
+        from .errors import UnknownNameError
+
+        if self.image not in INR_IMAGES and not self.image.startswith("skimage:"):
+            raise UnknownNameError("image", self.image, list(INR_IMAGES) + ["skimage:NAME (e.g. skimage:camera)"])
+        _check(8 <= self.side <= 1024, f"side must be 8 to 1024 pixels, got {self.side}.")
+        _check(2 <= self.regions <= self.side * self.side, f"regions must be 2 to {self.side ** 2}, got {self.regions}.")
+        _check(bool(self.widths) and all(w > 0 for w in self.widths), "widths must be positive layer widths.")
+        _check(self.fourier > 0 and self.fourier_scale > 0 and self.embedding > 0,
+               "fourier, fourier_scale and embedding must be positive.")
+        bad = [s for s in self.sparsities if not 0 < s < 1]
+        _check(bool(self.sparsities) and not bad and list(self.sparsities) == sorted(set(self.sparsities)),
+               f"sparsities must be increasing fractions in (0, 1); got {list(self.sparsities)}.")
+        _check(0 < self.prune_fraction < 1, f"prune_fraction must be in (0, 1), got {self.prune_fraction}.")
+        _check(self.extract_steps > 0 and self.steps > 0 and self.batch_size > 0 and self.lr > 0,
+               "extract_steps, steps, batch_size and lr must be positive.")

@@ -258,3 +258,4 @@ from .imp_spec import IMP_CONTROLS, ImpSpec, LmcSpec, Rewind  # noqa: E402,F401
 from .baseline_specs import DST_METHODS, PAI_METHODS, DstSpec, PaiSpec, RstSpec  # noqa: E402,F401
 from .derived_specs import ELASTIC_CONTROLS, POOL_VARIANTS, ElasticSpec, PoolSpec  # noqa: E402,F401
 from .rtl_spec import RtlSpec  # noqa: E402,F401
+from .rtl_spec import InrSpec  # noqa: E402,F401

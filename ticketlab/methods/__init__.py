@@ -12,8 +12,10 @@ from .pai import run_pai
 from .pools import run_pools
 from .rst import run_rst
 from .rtl import run_rtl
+from .rtl_inr import run_rtl_inr
 from .train import run_train
 
 RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc, "pai": run_pai, "dst": run_dst,
            "rst": run_rst, "pools": run_pools,
-           "elastic": run_elastic, "rtl": run_rtl}
+           "elastic": run_elastic, "rtl": run_rtl,
+           "rtl_inr": run_rtl_inr}

@@ -151,15 +151,7 @@ class RtlJob:
         return sum(int(mask[n].sum()) for n in self.pruned)
 
     def prune(self, mask: Mask, weights: dict, target: int) -> Mask:
-        kept = self.kept(mask)
-        count = self.spec.prune_count or math.ceil(self.spec.prune_fraction * kept)
-        count = min(count, kept - target)
-        removed = smallest_to_remove([weights[n].detach().abs() for n in self.pruned],
-                                     [mask[n] for n in self.pruned], count)
-        out = dict(mask.items())
-        for n, r in zip(self.pruned, removed):
-            out[n] = mask[n] & ~r
-        return Mask(out)
+        return prune_round(mask, weights, self.pruned, target, self.spec.prune_fraction, self.spec.prune_count)
 
     def extract_one(self, mask: Mask, batches, steps: int, sparsity: float, single: bool = False) -> Mask:
         target = self.target_kept(sparsity, mask)
@@ -325,6 +317,18 @@ class RtlJob:
         pairs = [(i, j) for i in range(self.k) for j in range(i + 1, self.k)]
         rho = spearman([matrix[i][j] for i, j in pairs], [float(groups[i] == groups[j]) for i, j in pairs])
         return {"spearman": rho, "similarity": "Fashion-MNIST garment groups (tops, footwear, other)"}
+
+
+def prune_round(mask: Mask, weights: dict, names: list[str], target: int, fraction: float, count: int = 0) -> Mask:
+    """One extraction round: remove `count` (or `fraction` of the active) smallest-magnitude
+    weights among `names`, globally, but never below `target` kept weights."""
+    kept = sum(int(mask[n].sum()) for n in names)
+    remove = min(count or math.ceil(fraction * kept), kept - target)
+    removed = smallest_to_remove([weights[n].detach().abs() for n in names], [mask[n] for n in names], remove)
+    out = dict(mask.items())
+    for n, r in zip(names, removed):
+        out[n] = mask[n] & ~r
+    return Mask(out)
 
 
 def spearman(a: list[float], b: list[float]) -> float:

@@ -71,9 +71,10 @@ class RoutedNet:
 
 
 def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress: Progress | None = None,
-                 description: str = "") -> float:
+                 description: str = "", loss_fn: Callable = F.cross_entropy) -> float:
     """`steps` masked steps of the shared weights with the optimizer and schedule of `spec`
-    (a TrainSpec); returns the mean training loss."""
+    (anything with optimizer, lr, momentum, nesterov, weight_decay, schedule and gamma);
+    returns the mean training loss."""
     model = net.model
     model.train()
     optimizer = build_optimizer(spec.optimizer, model.parameters(), lr=spec.lr, momentum=spec.momentum,
@@ -89,7 +90,7 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
         k, x, y = batches(step)
         for group, lr in zip(optimizer.param_groups, base):
             group["lr"] = lr * factor(step)
-        loss = F.cross_entropy(net.forward(x, k), y)
+        loss = loss_fn(net.forward(x, k), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         before = [p.detach().clone() for p in masked]
