@@ -58,8 +58,17 @@ class ImpSpec(Spec):
         _check(0 < self.prune_fraction < 1,
                f"prune_fraction must be in (0, 1) (the fraction of surviving weights removed per level), "
                f"got {self.prune_fraction}.")
-        if self.scope not in SCOPES:
-            raise UnknownNameError("scope", self.scope, list(SCOPES))
+        from .prune.nm import parse_nm
+
+        nm = parse_nm(self.scope)
+        if self.scope not in SCOPES and nm is None:
+            raise UnknownNameError("scope", self.scope, list(SCOPES) + ["N:M (e.g. 2:4)"])
+        if nm is not None:
+            _check(not self.layer_rates, "Per-layer rates do not apply to an N:M scope, which prunes one weight per "
+                                         "group of M per level.")
+            _check(self.levels <= nm[1] - nm[0],
+                   f"An N:M scope reaches {self.scope} after {nm[1] - nm[0]} levels (one weight per group of {nm[1]} "
+                   f"per level); ask for at most that many levels, not {self.levels}.")
         parse_rates(self.layer_rates)
         Rewind.parse(self.rewind)
         for control in self.controls:
@@ -89,8 +98,14 @@ class ImpSpec(Spec):
         names, output = model.prunable_names, model.output_name
         rates = {n: r for sel, r in parse_rates(self.layer_rates) for n in resolve_layers([sel], names, output)}
         ignore = set(resolve_layers(self.dense_layers, names, output))
-        sizes = {n: p.numel() for n, p in model.named_parameters() if n in names}
-        check_levels(sizes, self.levels, self.prune_fraction, scope=self.scope, rates=rates, ignore=ignore)
+        from .prune.nm import check_nm_layers, parse_nm
+
+        nm = parse_nm(self.scope)
+        if nm is not None:
+            check_nm_layers({n: tuple(p.shape) for n, p in model.named_parameters() if n in names}, nm[1], ignore)
+        else:
+            sizes = {n: p.numel() for n, p in model.named_parameters() if n in names}
+            check_levels(sizes, self.levels, self.prune_fraction, scope=self.scope, rates=rates, ignore=ignore)
         total = self.train.steps(self.train.duration)
         k = self.rewind_plan.step.steps(self.train.steps_per_epoch)
         _check(k < total, f"The rewind step {self.rewind_plan.step} ({k} iterations) is not before the end of "

@@ -28,6 +28,7 @@ import torch
 
 from ..context import RunContext
 from ..prune import magnitude_prune, parse_rates, prune_to_counts, random_mask_like, resolve_layers
+from ..prune.nm import group_keep, nm_keep, nm_mask, parse_nm
 from ..sparse import Mask
 from ..spec import ImpSpec
 from ..store import RunDir, Unit
@@ -64,9 +65,20 @@ class ImpJob:
     def level_unit(self, level: int) -> Unit:
         return self.run.child(f"level_{level:02d}")
 
-    def prune(self, mask: Mask, weights: dict) -> Mask:
+    def prune(self, mask: Mask, weights: dict, level: int) -> Mask:
+        nm = parse_nm(self.spec.scope)
+        if nm is not None:  # one weight fewer per group of M, down to N
+            return nm_mask({n: weights[n].abs() for n in mask}, mask, nm_keep(level, *nm), nm[1], self.ignore)
         return magnitude_prune(weights, mask, self.spec.prune_fraction, scope=self.spec.scope, rates=self.rates,
                                ignore=self.ignore)
+
+    def prune_like(self, scores: dict, like: Mask) -> Mask:
+        """One shot from dense to `like`'s counts: per prune group, or per group of M (N:M)."""
+        nm = parse_nm(self.spec.scope)
+        if nm is not None:
+            dense = Mask({n: torch.ones_like(like[n]) for n in like})
+            return nm_mask(scores, dense, group_keep(like, nm[1], self.ignore), nm[1], self.ignore)
+        return prune_to_counts(scores, like, scope=self.spec.scope, rates=self.rates, ignore=self.ignore)
 
     def start(self, mask: Mask, level: int, source_weights: dict | None = None) -> Trainer:
         """A trainer positioned where this level's training begins (see the module docstring)."""
@@ -108,7 +120,7 @@ class ImpJob:
             mask = unit.load_mask("mask.safetensors")
         else:
             previous = self.level_unit(level - 1)
-            mask = self.prune(previous.load_mask("mask.safetensors"), previous.load_tensors("model.safetensors"))
+            mask = self.prune(previous.load_mask("mask.safetensors"), previous.load_tensors("model.safetensors"), level)
             unit.save_mask("mask.safetensors", mask)
         self.ctx.progress.note(f"{description}: density {mask.density():.2%}")
         return self.finish_unit(unit, self.start(mask, level), mask, description, level=level)
@@ -140,8 +152,7 @@ class ImpJob:
         else:
             if name == "oneshot":
                 dense = self.level_unit(0).load_tensors("model.safetensors")
-                mask = prune_to_counts({n: dense[n].abs() for n in ticket}, ticket, scope=self.spec.scope,
-                                       rates=self.rates, ignore=self.ignore)
+                mask = self.prune_like({n: dense[n].abs() for n in ticket}, ticket)
                 source = dense if self.rewind.mode != "weights" else None
             else:
                 generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))

@@ -34,7 +34,6 @@ import torch
 from ..context import RunContext
 from ..data.corrupted import SUFFIX, CorruptedTestSets
 from ..errors import CheckpointError
-from ..prune import prune_to_counts
 from ..sparse import Mask
 from ..spec import PoolSpec
 from ..store import RunDir, Unit
@@ -92,8 +91,7 @@ class PoolJob:
         if dense:
             mask = target
         else:
-            mask = prune_to_counts({n: state[n].abs() for n in target}, target, scope=self.spec.source.scope,
-                                   rates=self.imp.rates, ignore=self.imp.ignore)
+            mask = self.imp.prune_like({n: state[n].abs() for n in target}, target)
             state = {n: v * mask[n].to(v.dtype) if n in mask else v for n, v in state.items()}
         if self.bn_inputs is not None:
             self.model.load_state_dict(state)
