@@ -171,6 +171,15 @@ def build_parser() -> argparse.ArgumentParser:
     similar.add_argument("--min-jump", type=float, default=0.05, help="smallest abrupt change of the mean score")
     _common(similar, runs=False)
 
+    export = sub.add_parser("export", help="write a ticket as a self-contained inference file (dense, csr, 2:4)")
+    export.add_argument("run", help="a finished run (id, unique prefix or directory)")
+    where = export.add_mutually_exclusive_group()
+    where.add_argument("--level", type=int, help="an IMP level")
+    where.add_argument("--unit", help="any unit of the run holding final weights, e.g. level_03/oneshot")
+    export.add_argument("--format", default="csr", help="dense, csr (default) or 2:4")
+    export.add_argument("-o", "--out", required=True, help="the file to write (.safetensors)")
+    _common(export, runs=False)
+
     robust = sub.add_parser("evaluate", help="clean and corrupted (-C) test accuracy of a run's stored models")
     robust.add_argument("run", help="any finished run (id, unique prefix or directory)")
     robust.add_argument("--unit", help="only this unit and those below it, e.g. level_03")
@@ -418,6 +427,18 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args)
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "export":
+            from .inference import export_inference
+            from .store import RunStore, Unit
+            run = RunStore(args.runs_dir).open(args.run)
+            name = f"level_{args.level:02d}" if args.level is not None else (args.unit or ".")
+            unit = Unit(run.path / name)
+            if not unit.path.is_dir():
+                raise TicketlabError(f"{run.run_id} has no unit {name}.")
+            written = export_inference(run, unit, args.out, args.format)
+            print(json.dumps(written, sort_keys=True) if args.json else f"wrote {args.out} ({args.format}, "
+                  f"{written['model']} from {written['unit']})")
+            return 0
         if args.command == "similarity":
             from .analysis.similarity import similarity_markdown, write_similarity
             from .store import RunStore
