@@ -25,8 +25,12 @@ class RunResult:
 
 def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
-        restart: bool = False, wait: bool = True) -> RunResult:
-    """Run `spec` once: a finished spec returns its stored result without computing."""
+        restart: bool = False, wait: bool = True, batch: bool = False) -> RunResult:
+    """Run `spec` once: a finished spec returns its stored result without computing.
+
+    `batch` trains networks that a method trains side by side (IMP's controls of a level)
+    as one stacked computation; results equal the unbatched ones to float tolerance, so it
+    is not part of the spec."""
     store = RunStore(runs_dir)
     run_dir = store.run_dir(spec)
     if run_dir.finished:
@@ -44,7 +48,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
             return _result(run_dir, reused=True)
         run_dir.remove_stale_temporaries()
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
-                         checkpoint_every=checkpoint_every, restart=restart)
+                         checkpoint_every=checkpoint_every, restart=restart, batch=batch)
         run_dir.set_status("running", device=str(ctx.device))
         store.record(run_dir)
         try:

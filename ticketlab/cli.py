@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rewind", default="init", help="init, a step (1000it, 2ep), lr[:STEP] or finetune[:STEP]")
     imp.add_argument("--controls", default="", help="comma list of reinit, random, random_global, random_uniform, oneshot")
     imp.add_argument("--control-levels", default="", help="comma list of levels for the controls (default: all)")
+    imp.add_argument("--batch-controls", action="store_true", help="train a level's controls together as one "
+                     "stacked computation (same results to float tolerance)")
     _common(imp)
 
     pai = sub.add_parser("pai", help="prune at initialization (SNIP, GraSP, SynFlow, random), then train")
@@ -306,7 +308,7 @@ def _run_specs(specs, args) -> int:
     progress = make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty())
     results = [api.run(spec, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
                        progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
-                       wait=not args.no_wait) for spec in specs]
+                       wait=not args.no_wait, batch=getattr(args, "batch_controls", False)) for spec in specs]
     if args.json:
         docs = [r.as_json() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))

@@ -16,3 +16,4 @@ class RunContext:
     progress: Progress = field(default_factory=Progress)
     checkpoint_every: str = "1ep"  # how often training state is saved (at least every epoch)
     restart: bool = False          # ignore an existing checkpoint
+    batch: bool = False            # train same-shaped networks of a step together (train.batched)

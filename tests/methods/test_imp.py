@@ -159,3 +159,21 @@ def test_cli_seeds_and_report(capsys, runs_dir, tmp_path):
     imp_rows = [s for s in written["summaries"] if s["method"] == "imp"]
     assert [s["n"] for s in imp_rows] == [2, 2, 2] and [s["level"] for s in imp_rows] == [0, 1, 2]
     assert "| level | density | imp | random |" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_batched_controls_equal_unbatched_ones(tmp_path):
+    spec = imp(levels=1, rewind="1ep", controls=("reinit", "random", "random_global", "oneshot"))
+    plain = api.run(spec, runs_dir=tmp_path / "plain")
+    batched = api.run(spec, runs_dir=tmp_path / "batched", batch=True)
+    assert plain.run_id == batched.run_id, "batching is not part of the spec"
+    a, b = (RunStore(tmp_path / d).open(spec.run_id) for d in ("plain", "batched"))
+    controls = b.result()["levels"][1]["controls"]
+    assert {n: c.get("batched") for n, c in controls.items()} == {"reinit": None, "random": 3, "random_global": 3,
+                                                                  "oneshot": 3}, "reinit starts at step 0: alone"
+    for name in controls:
+        wa = a.child("level_01").child(name).load_tensors("model.safetensors")
+        wb = b.child("level_01").child(name).load_tensors("model.safetensors")
+        assert all(torch.allclose(wa[n], wb[n], atol=1e-4) for n in wa), name
+        assert controls[name]["test_accuracy"] == pytest.approx(
+            a.result()["levels"][1]["controls"][name]["test_accuracy"], abs=0.02)
+        assert b.child("level_01").child(name).has("mask.safetensors")

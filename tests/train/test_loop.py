@@ -54,3 +54,33 @@ def test_data_seed_changes_the_order_not_the_init(tiny_spec):
     a.run(until=3)
     b.run(until=3)
     assert not torch.equal(a.model.state_dict()[a.model.output_name], b.model.state_dict()[b.model.output_name])
+
+
+def test_a_state_loaded_twice_is_not_changed_by_training():
+    """IMP rewinds every level and control to one saved state: training from it must not
+    write into it (torch's optimizer keeps the tensors it is given and updates them)."""
+    import copy
+
+    import torch
+
+    from ticketlab.data import load_dataset
+    from ticketlab.models import build_model
+    from ticketlab.spec import TrainSpec
+    from ticketlab.train import Trainer
+
+    spec = TrainSpec(model="mlp_16", dataset="synthetic", duration="2ep", batch_size=32, lr=0.05, momentum=0.9)
+    data = load_dataset("synthetic")
+    torch.manual_seed(0)
+    first = Trainer(spec, build_model("mlp_16", (1, 8, 8), 4), data, torch.device("cpu"))
+    first.run(until=5)
+    state = first.state_dict()
+    saved = copy.deepcopy(state)
+    runs = []
+    for _ in range(2):
+        trainer = Trainer(spec, build_model("mlp_16", (1, 8, 8), 4), data, torch.device("cpu"))
+        trainer.rewind_to(state)
+        trainer.run()
+        runs.append([p.detach().clone() for p in trainer.model.parameters()])
+    for key, value in saved["optimizer"]["state"].items():
+        assert torch.equal(state["optimizer"]["state"][key]["momentum_buffer"], value["momentum_buffer"])
+    assert all(torch.equal(a, b) for a, b in zip(*runs)), "the second start is the first one again"

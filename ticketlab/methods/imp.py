@@ -33,7 +33,7 @@ from ..sparse import Mask
 from ..spec import ImpSpec
 from ..store import RunDir, Unit
 from ..train import Trainer
-from .train import derived_seed, layer_report, prepare, seeded_model, train_unit
+from .train import derived_seed, layer_report, prepare, seeded_model, train_unit, train_units_batched
 
 RANDOM_CONTROLS = {"random": "layerwise", "random_global": "global", "random_uniform": "uniform"}
 
@@ -139,26 +139,49 @@ class ImpJob:
         return result
 
     # -- controls -----------------------------------------------------------------------
+    def control_trainer(self, level: int, name: str) -> tuple[Trainer, Mask]:
+        """A trainer positioned where control `name` of `level` starts, and its mask."""
+        ticket = self.level_unit(level).load_mask("mask.safetensors")
+        if name == "reinit":
+            model = seeded_model(self.spec.train, self.data.info, derived_seed(self.spec.train.seed, level, name))
+            return self.make_trainer(model, ticket), ticket
+        source = None
+        if name == "oneshot":
+            dense = self.level_unit(0).load_tensors("model.safetensors")
+            mask = self.prune_like({n: dense[n].abs() for n in ticket}, ticket)
+            source = dense if self.rewind.mode != "weights" else None
+        else:
+            generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))
+            mask = random_mask_like(ticket, RANDOM_CONTROLS[name], generator, ignore=self.ignore)
+        return self.start(mask, level, source), mask
+
     def control(self, level: int, name: str) -> dict:
         unit = self.level_unit(level).child(name)
         if unit.finished:
             return unit.result()
-        ticket = self.level_unit(level).load_mask("mask.safetensors")
-        source = None
-        if name == "reinit":
-            mask = ticket
-            model = seeded_model(self.spec.train, self.data.info, derived_seed(self.spec.train.seed, level, name))
-            trainer = self.make_trainer(model, mask)
-        else:
-            if name == "oneshot":
-                dense = self.level_unit(0).load_tensors("model.safetensors")
-                mask = self.prune_like({n: dense[n].abs() for n in ticket}, ticket)
-                source = dense if self.rewind.mode != "weights" else None
-            else:
-                generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))
-                mask = random_mask_like(ticket, RANDOM_CONTROLS[name], generator, ignore=self.ignore)
-            trainer = self.start(mask, level, source)
+        trainer, mask = self.control_trainer(level, name)
         return self.finish_unit(unit, trainer, mask, f"imp level {level} control {name}", level=level, control=name)
+
+    def controls_batched(self, level: int, names: tuple[str, ...]) -> dict:
+        """The controls of a level, those that start together trained as one batch
+        (`train.batched`); finished or checkpointed ones as usual."""
+        fresh = [n for n in names if not self.level_unit(level).child(n).finished and
+                 (self.ctx.restart or not self.level_unit(level).child(n).has("checkpoint.pt"))]
+        prepared = {n: self.control_trainer(level, n) for n in fresh}
+        by_step: dict[int, list[str]] = {}
+        for n, (trainer, _) in prepared.items():
+            by_step.setdefault(trainer.step, []).append(n)
+        for group in (g for g in by_step.values() if len(g) > 1):
+            units = [self.level_unit(level).child(n) for n in group]
+            for n, unit in zip(group, units):
+                unit.save_mask("mask.safetensors", prepared[n][1])
+            metrics = train_units_batched([prepared[n][0] for n in group], units, self.ctx,
+                                          f"imp level {level} controls {','.join(group)}")
+            for n, unit, m in zip(group, units, metrics):
+                mask = prepared[n][1]
+                unit.finish({"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(),
+                             "level": level, "control": n, **m, "layers": layer_report(mask)})
+        return {n: self.control(level, n) for n in names}
 
 
 def run_imp(spec: ImpSpec, run: RunDir, ctx: RunContext) -> dict:
@@ -168,7 +191,8 @@ def run_imp(spec: ImpSpec, run: RunDir, ctx: RunContext) -> dict:
     for level in range(spec.levels + 1):
         result = dict(job.level(level))
         if level in control_levels and spec.controls:
-            result["controls"] = {name: job.control(level, name) for name in spec.controls}
+            result["controls"] = (job.controls_batched(level, spec.controls) if ctx.batch else
+                                  {name: job.control(level, name) for name in spec.controls})
         levels.append(result)
     last, dense = levels[-1], levels[0]
     metrics = {"levels": spec.levels, "density": last["density"], "test_accuracy": last["test_accuracy"],

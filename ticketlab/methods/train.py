@@ -86,6 +86,31 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     return {**summary(trainer.history[-1]), **best_validation(trainer.history), "train_seconds": round(seconds, 3)}
 
 
+def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunContext, description: str) -> list[dict]:
+    """`train_unit` for several fresh units at once (`train.batched`): the same files, the
+    same metrics. Checkpoints are each member's own, so an interrupted batch resumes
+    unbatched, unit by unit."""
+    from ..train.batched import BatchedTrainer
+
+    batched = BatchedTrainer(trainers)
+    ctx.progress.start(f"{description} ({len(trainers)} batched)", batched.total_steps, batched.step)
+    started = time.perf_counter()
+    try:
+        batched.run(progress=ctx.progress,
+                    checkpoint_every=to_steps(ctx.checkpoint_every, batched.steps_per_epoch),
+                    on_checkpoint=lambda i, state: units[i].save_checkpoint(state),
+                    on_eval=lambda i, record: _on_eval(record, trainers[i], units[i], ctx))
+    finally:
+        ctx.progress.stop()
+    seconds = time.perf_counter() - started
+    out = []
+    for trainer, unit in zip(trainers, units):
+        unit.save_tensors("model.safetensors", trainer.model.state_dict())
+        out.append({**summary(trainer.history[-1]), **best_validation(trainer.history),
+                    "train_seconds": round(seconds / len(trainers), 3), "batched": len(trainers)})
+    return out
+
+
 def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> None:
     unit.write_json("history.json", trainer.history)
     if "val" in record and record is max(trainer.history, key=lambda r: r["val"]["accuracy"]):

@@ -7,6 +7,8 @@ learning rate is a pure function of the step, the data order a pure function of
 """
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Callable
 
 import torch
@@ -81,7 +83,10 @@ class Trainer:
 
     def load_state_dict(self, state: dict) -> None:
         self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        # A copy: torch's load_state_dict keeps the given tensors as the optimizer's state and
+        # updates them in place, which would corrupt a state reused for another start (IMP's
+        # rewind point serves every level and control).
+        self.optimizer.load_state_dict(copy.deepcopy(state["optimizer"]))
         self.step = int(state["step"])
         self.history = list(state.get("history", []))
         self._loss_sum = state.get("loss_sum", torch.zeros(())).to(self.device)

@@ -1,0 +1,77 @@
+"""Batched tickets: each member of a stacked run ends where it would alone."""
+import copy
+
+import pytest
+import torch
+
+from ticketlab.data import load_dataset
+from ticketlab.models import build_model
+from ticketlab.prune import random_mask_like
+from ticketlab.sparse import Mask
+from ticketlab.spec import TrainSpec
+from ticketlab.train import Trainer
+from ticketlab.train.batched import BatchedTrainer
+
+DATA = load_dataset("synthetic")
+
+
+def members(model_name, spec, count=3):
+    out = []
+    for i in range(count):
+        torch.manual_seed(100 + i)
+        model = build_model(model_name, (1, 8, 8), 4)
+        g = torch.Generator().manual_seed(i)
+        mask = random_mask_like(Mask.ones_like(model), "layerwise", g) if i else None  # one dense member
+        member_spec = spec.replace(data_seed=i)
+        out.append(Trainer(member_spec, model, DATA, torch.device("cpu"), mask=mask))
+    return out
+
+
+@pytest.mark.parametrize("model_name,optimizer", [("mlp_32_16", "sgd"), ("cifar_resnet_8_4", "sgd"),
+                                                  ("mlp_32_16", "adam")])
+def test_each_member_ends_where_it_would_alone(model_name, optimizer):
+    spec = TrainSpec(model=model_name, dataset="synthetic", duration="3ep", batch_size=32, lr=0.05 if optimizer ==
+                     "sgd" else 0.003, momentum=0.9, weight_decay=5e-4, optimizer=optimizer, schedule="cosine",
+                     eval_every="1ep")
+    alone = members(model_name, spec)
+    batched = members(model_name, spec)
+    for a, b in zip(alone, batched):  # a few steps apart first: the optimizer state must be carried over
+        a.run(until=5)
+        b.run(until=5)
+    for trainer in alone:
+        trainer.run()
+    stacked = BatchedTrainer(batched)
+    seen = []
+    stacked.run(on_eval=lambda i, record: seen.append(i))
+    assert seen == [0, 1, 2] * 3, "each member evaluated at every epoch"
+    for a, b in zip(alone, batched):
+        assert b.step == a.step == a.total_steps
+        for (name, pa), pb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+            assert torch.allclose(pa.float(), pb.float(), atol=2e-5, rtol=1e-4), name
+        assert [r["test"]["accuracy"] for r in b.history] == pytest.approx([r["test"]["accuracy"] for r in a.history],
+                                                                            abs=0.01)
+        if b.mask is not None:
+            assert all(torch.all(b.model.state_dict()[n][~b.mask[n]] == 0) for n in b.mask)
+
+
+def test_checkpoints_are_single_network_states_that_resume_unbatched():
+    spec = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="2ep", batch_size=32, lr=0.05, momentum=0.9)
+    batched = members("mlp_32_16", spec, count=2)
+    alone = members("mlp_32_16", spec, count=2)
+    states = {}
+    BatchedTrainer(batched).run(until=10, checkpoint_every=10, on_checkpoint=lambda i, s: states.setdefault(i, s))
+    for i, trainer in enumerate(alone):
+        resumed = members("mlp_32_16", spec, count=2)[i]
+        resumed.load_state_dict(copy.deepcopy(states[i]))
+        resumed.run()
+        trainer.run()
+        for pa, pb in zip(trainer.model.parameters(), resumed.model.parameters()):
+            assert torch.allclose(pa, pb, atol=2e-5)
+
+
+def test_refusals():
+    spec = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="2ep", batch_size=32)
+    a, b = members("mlp_32_16", spec, count=2)
+    a.run(until=3)
+    with pytest.raises(ValueError, match="same step"):
+        BatchedTrainer([a, b])
