@@ -1,0 +1,100 @@
+"""Batched tickets: M masked networks trained as one stacked computation against the same
+M trained one after another, in one run.
+
+LeNet-300-100 and Conv-4 on Fashion-MNIST, M = 1, 4, 8, 16 members, each with its own
+init, random 20% mask and data order, SGD (lr 0.05, momentum 0.9), batch 128. Each
+configuration times `--steps` training steps of all M members batched
+(`train.batched.BatchedTrainer`) and one after another (`Trainer`), interleaved, medians
+of 3; throughput is member-steps per second. Evaluation is excluded (it is the same
+code either way).
+
+    python benchmarks/batched_tickets.py [--steps 60] [--members 1,4,8,16]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from report import machine, save, table
+
+from ticketlab.data import load_dataset
+from ticketlab.models import build_model
+from ticketlab.prune import random_mask_like
+from ticketlab.sparse import Mask
+from ticketlab.spec import TrainSpec
+from ticketlab.train import Trainer
+from ticketlab.train.batched import BatchedTrainer
+from ticketlab.train.device import resolve_device
+
+
+def trainers(model: str, m: int, data, device) -> list[Trainer]:
+    spec = TrainSpec(model=model, dataset="fashion_mnist", duration="1000ep", lr=0.05, momentum=0.9,
+                     eval_every="1000ep")
+    out = []
+    for i in range(m):
+        torch.manual_seed(i)
+        net = build_model(model, data.info.input_shape, data.info.num_classes)
+        mask = random_mask_like(Mask.ones_like(net), "layerwise", torch.Generator().manual_seed(i))
+        out.append(Trainer(spec.replace(seed=i), net, data, device, mask=mask))
+    return out
+
+
+def sync(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_sequential(members: list[Trainer], steps: int, device) -> float:
+    sync(device)
+    start = time.perf_counter()
+    for t in members:
+        t.run(until=t.step + steps)
+    sync(device)
+    return time.perf_counter() - start
+
+
+def time_batched(members: list[Trainer], steps: int, device) -> float:
+    batched = BatchedTrainer(members)
+    sync(device)
+    start = time.perf_counter()
+    batched.run(until=batched.step + steps)
+    sync(device)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--members", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8, 16])
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    device = resolve_device(args.device)
+    data = load_dataset("fashion_mnist", device=device)
+    rows, figures = [], []
+    for model in ("lenet_300_100", "conv4"):
+        for m in args.members:
+            seq, bat = [], []
+            for _ in range(3):
+                seq.append(time_sequential(trainers(model, m, data, device), args.steps, device))
+                bat.append(time_batched(trainers(model, m, data, device), args.steps, device))
+            s, b = statistics.median(seq), statistics.median(bat)
+            figures.append({"model": model, "members": m, "sequential_s": s, "batched_s": b,
+                            "sequential_member_steps_per_s": m * args.steps / s,
+                            "batched_member_steps_per_s": m * args.steps / b, "speedup": s / b})
+            rows.append([model, m, f"{m * args.steps / s:.1f}", f"{m * args.steps / b:.1f}", f"{s / b:.2f}x"])
+            print(rows[-1], flush=True)
+    markdown = f"""## Batched tickets ({machine()})
+
+`python benchmarks/batched_tickets.py --steps {args.steps}`: M masked networks (own init, mask
+and data order) trained as one stacked `vmap` computation against one after another,
+interleaved, medians of 3. Throughput in member-steps per second (batch 128).
+
+{table(["model", "M", "one after another", "batched", "speed-up"], rows)}
+"""
+    save(f"batched_tickets_{device.type}", {"machine": machine(), "steps": args.steps, "figures": figures}, markdown)
+
+
+if __name__ == "__main__":
+    main()
