@@ -37,6 +37,8 @@ def test_collapse_detector_flags_an_abrupt_change_either_way_and_stays_quiet_on_
     noisy = [0.8, 0.79, 0.805, 0.785, 0.79, 0.78]
     assert collapse_steps(noisy) == [], "small jitter is not a collapse"
     assert collapse_steps([0.5, 0.4]) == [], "one step has nothing to compare with"
+    assert collapse_steps([0.6, 0.59, 0.05]) == [1], "three points (the default RTL sparsities) can flag a jump"
+    assert collapse_steps([0.6, 0.58, 0.55]) == []
 
 
 TRAIN = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="2ep", batch_size=32, lr=0.05, momentum=0.9)

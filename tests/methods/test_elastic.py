@@ -42,7 +42,10 @@ def test_the_moved_ticket_is_the_mapped_rewind_point(finished):
     for s in range(3):  # 14 -> 20: B0 B1 B1 in every stage
         for j, i in enumerate([0, 1, 1]):
             assert torch.equal(moved[f"stages.{s}.{j}.conv1.weight"], rewind[f"stages.{s}.{i}.conv1.weight"])
+            # BatchNorm statistics after an epoch of training: they differ between blocks
+            assert torch.equal(moved[f"stages.{s}.{j}.bn1.running_mean"], rewind[f"stages.{s}.{i}.bn1.running_mean"])
             assert torch.equal(mask[f"stages.{s}.{j}.conv2.weight"], source_mask[f"stages.{s}.{i}.conv2.weight"])
+    assert not torch.equal(rewind["stages.1.0.bn1.running_mean"][:4], rewind["stages.1.1.bn1.running_mean"][:4])
     result = run.result()
     assert result["mapping"] == [[0, 1, 1]] * 3 and result["rewind_step"] == 16  # 1ep of 512/32 batches
     ticket = result["ticket"]

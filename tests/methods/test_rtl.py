@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from ticketlab import api
 from ticketlab.cli import main
@@ -33,14 +34,22 @@ def test_a_subset_batch_never_changes_weights_outside_its_mask():
     net = RoutedNet(model, random_masks(model, 3))
     spec = TRAIN.replace(optimizer="adam", lr=0.01, weight_decay=0.1)  # moments and decay would leak
     x, y = torch.randn(32, 1, 8, 8), torch.randint(4, (32,))
-    seen = []
+    seen, moments = [], []
 
     def batches(step):
         k = [0, 0, 1, 2, 1, 0][step]
         seen.append((k, {n: p.detach().clone() for n, p in model.named_parameters()}))
+        if optimizers:  # Adam's moments as the previous step left them
+            params = dict(model.named_parameters())
+            moments.append({n: optimizers[-1].state[params[n]]["exp_avg"].clone() for n in net.names})
         return k, x, y
 
-    train_routed(net, batches, 6, spec)
+    optimizers = []
+    hook = register_optimizer_step_post_hook(lambda opt, args, kwargs: optimizers.append(opt))
+    try:
+        train_routed(net, batches, 6, spec)
+    finally:
+        hook.remove()
     after = [s for _, s in seen[1:]] + [{n: p.detach().clone() for n, p in model.named_parameters()}]
     for (k, before), now in zip(seen, after):
         for name in net.names:
@@ -48,6 +57,10 @@ def test_a_subset_batch_never_changes_weights_outside_its_mask():
             assert torch.equal(before[name][outside], now[name][outside]), f"step on subset {k} moved {name}"
         changed = any(not torch.equal(before[n][net.masks[k][n]], now[n][net.masks[k][n]]) for n in net.names)
         assert changed, "and it does train inside its mask"
+    for (k, _), before, now in zip(seen[1:], moments, moments[1:]):
+        for name in net.names:
+            outside = ~net.masks[k][name]
+            assert torch.equal(before[name][outside], now[name][outside]), f"subset {k} moved {name}'s moments"
 
 
 def test_routing_by_context_uses_the_right_mask():
@@ -107,6 +120,8 @@ def test_partitions(tmp_path):
     assert torch.equal(env.test[0].x, data.test.x) and not torch.equal(env.test[1].x, data.test.x)
     with pytest.raises(SpecError, match="subset\\(s\\) class 3 without training examples"):
         make_partition("class", splits([0, 1, 2] * 5, [0, 1, 2, 3]))
+    with pytest.raises(SpecError, match="subset\\(s\\) class 3 without test examples"):
+        make_partition("class", splits([0, 1, 2, 3] * 5, [0, 1, 2]))
     with pytest.raises(SpecError, match="more clusters than there are training examples"):
         make_partition("cluster:50", data)
     with pytest.raises(SpecError, match="Unknown partition 'classes'"):
@@ -143,8 +158,9 @@ def test_spearman_matches_scipy_with_ties():
     stats = pytest.importorskip("scipy.stats")
     a, b = [0.3, 0.1, 0.4, 0.4, 0.2, 0.9], [1, 0, 1, 1, 0, 1]
     assert spearman(a, b) == pytest.approx(stats.spearmanr(a, b)[0])
-    assert one_vs_rest(torch.tensor([1, 1, 0, 0], dtype=torch.bool), torch.tensor([1, 0, 0, 1], dtype=torch.bool)) \
-        == {"balanced_accuracy": 0.5, "precision": 0.5, "recall": 0.5}
+    scores = one_vs_rest(torch.tensor([1, 1, 1, 0, 0], dtype=torch.bool), torch.tensor([1, 0, 0, 1, 0], dtype=torch.bool))
+    # tp 1, fp 2, fn 1, tn 1: recall 1/2, precision 1/3, specificity 1/3
+    assert scores == pytest.approx({"balanced_accuracy": 5 / 12, "precision": 1 / 3, "recall": 0.5})
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,7 @@ def test_each_member_ends_where_it_would_alone(model_name, optimizer):
             assert torch.allclose(pa.float(), pb.float(), atol=2e-5, rtol=1e-4), name
         assert [r["test"]["accuracy"] for r in b.history] == pytest.approx([r["test"]["accuracy"] for r in a.history],
                                                                             abs=0.01)
+        assert [r["train_loss"] for r in b.history] == pytest.approx([r["train_loss"] for r in a.history], rel=1e-3)
         if b.mask is not None:
             assert all(torch.all(b.model.state_dict()[n][~b.mask[n]] == 0) for n in b.mask)
 

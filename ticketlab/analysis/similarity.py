@@ -6,8 +6,11 @@ For masks m_1..m_K at one point of a sparsity path (an IMP level, a density):
 - the mean score, the mean of the S_k.
 
 Along the path, a collapse is an abrupt change of the mean score, up or down: a step
-whose change departs from the path's typical step (the median) by more than `factor`
-robust deviations (1.4826 MAD) and by at least `min_jump`. It needs no labels, so it can
+whose change departs from the typical step of the others (their median) by more than
+`factor` robust deviations of the others (1.4826 MAD) and by at least `min_jump`.
+Leaving the step out of its own yardstick lets short paths flag a jump; with 3 points
+(2 steps), the larger step is flagged when the two differ by more than `min_jump`.
+Steps are taken as the path gives them, not divided by their change of sparsity. It needs no labels, so it can
 warn before compute is spent on an over-sparse level (Routing the Lottery, section 7 of
 the methods notes). A smooth path, however curved, stays quiet.
 """
@@ -64,9 +67,17 @@ def collapse_steps(values: list[float], factor: float = 3.0, min_jump: float = 0
     steps = [b - a for a, b in zip(values, values[1:])]
     if len(steps) < 2:
         return []
-    typical = statistics.median(steps)
-    spread = 1.4826 * statistics.median(abs(s - typical) for s in steps)
-    return [i for i, s in enumerate(steps) if abs(s - typical) > max(factor * spread, min_jump)]
+    if len(steps) == 2:  # each step is the other's only yardstick: flag the larger, if it stands out
+        larger = max((0, 1), key=lambda i: abs(steps[i]))
+        return [larger] if abs(steps[0] - steps[1]) > min_jump else []
+    flagged = []
+    for i, step in enumerate(steps):
+        others = steps[:i] + steps[i + 1:]
+        typical = statistics.median(others)
+        spread = 1.4826 * statistics.median(abs(s - typical) for s in others)
+        if abs(step - typical) > max(factor * spread, min_jump):
+            flagged.append(i)
+    return flagged
 
 
 def similarity_path(groups: list[tuple[str, float, dict[str, Mask]]]) -> list[PathPoint]:
@@ -136,15 +147,22 @@ def run_masks(run) -> list[tuple[float, int | None, str, Mask]]:
     return out
 
 
+def _shape(mask: Mask) -> tuple:
+    return tuple((n, tuple(mask[n].shape)) for n in mask)
+
+
 def groups_from_runs(runs) -> list[tuple[str, float, dict[str, Mask]]]:
-    """Masks of all runs grouped by density (IMP levels keep their level as the key), densest first."""
-    items = sorted((item for run in runs for item in run_masks(run)), key=lambda item: -item[0])
+    """Masks of all runs grouped by architecture and density (IMP levels keep their level as
+    the key), densest first; masks of different architectures are never compared."""
+    items = sorted((item for run in runs for item in run_masks(run)), key=lambda item: (_shape(item[3]), -item[0]))
     groups: list[list] = []
     for item in items:
-        if groups and abs(groups[-1][0][0] - item[0]) <= _SAME_DENSITY * groups[-1][0][0]:
+        if groups and _shape(groups[-1][0][3]) == _shape(item[3]) and \
+                abs(groups[-1][0][0] - item[0]) <= _SAME_DENSITY * groups[-1][0][0]:
             groups[-1].append(item)
         else:
             groups.append([item])
+    groups.sort(key=lambda g: -g[0][0])
     out = []
     for group in groups:
         levels = sorted({lv for _, lv, _, _ in group if lv is not None})

@@ -137,10 +137,11 @@ def _subsets(arrays: Arrays, ids: torch.Tensor, k: int) -> list[Arrays]:
 
 
 def _check_nonempty(names: list[str], train: list[Arrays], test: list[Arrays], what: str) -> None:
-    empty = [n for n, tr in zip(names, train) if len(tr) == 0]
-    if empty:
-        raise SpecError(f"The {what} partition leaves subset(s) {', '.join(empty)} without training examples; "
-                        "every subset needs data. Use fewer subsets or another partition.")
+    for split, parts in (("training", train), ("test", test)):
+        empty = [n for n, part in zip(names, parts) if len(part) == 0]
+        if empty:
+            raise SpecError(f"The {what} partition leaves subset(s) {', '.join(empty)} without {split} examples; "
+                            "every subset needs data. Use fewer subsets or another partition.")
 
 
 def make_partition(text: str, data: DatasetSplits, *, groups: tuple[int, ...] = (), seed: int = 0,

@@ -10,7 +10,9 @@ depths; the schedule and the data order resume at k as in IMP.
 Units: `ticket/` (the elastic ticket) and one per control, as IMP's controls:
 `reinit` (the transformed mask on a fresh init of the target, from step 0) and `random`
 (a random mask with the transformed mask's per-layer densities, on the transformed
-weights, from step k). The shuffled-replica ablation is its own run
+weights, from step k). With `target_dataset`, k is the source's rewind step in
+iterations, whatever the target dataset's epoch length. The shuffled-replica ablation
+is its own run
 (`shuffle_replicas`): each replicated block's mask is permuted within each tensor.
 """
 from __future__ import annotations

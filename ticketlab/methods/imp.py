@@ -167,11 +167,11 @@ class ImpJob:
         (`train.batched`); finished or checkpointed ones as usual."""
         fresh = [n for n in names if not self.level_unit(level).child(n).finished and
                  (self.ctx.restart or not self.level_unit(level).child(n).has("checkpoint.pt"))]
-        prepared = {n: self.control_trainer(level, n) for n in fresh}
         by_step: dict[int, list[str]] = {}
-        for n, (trainer, _) in prepared.items():
-            by_step.setdefault(trainer.step, []).append(n)
+        for n in fresh:  # reinit trains from step 0, the others from the rewind step
+            by_step.setdefault(0 if n == "reinit" else self.rewind_step, []).append(n)
         for group in (g for g in by_step.values() if len(g) > 1):
+            prepared = {n: self.control_trainer(level, n) for n in group}
             units = [self.level_unit(level).child(n) for n in group]
             for n, unit in zip(group, units):
                 unit.save_mask("mask.safetensors", prepared[n][1])

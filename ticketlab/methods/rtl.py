@@ -22,6 +22,10 @@ Baselines, at the same sparsity and budget of sample presentations:
 - IMP multiple models: subset k's extracted mask on its own copy of theta_0, trained for
   1/K of the joint budget on subset k alone; nothing is shared.
 
+Joint, single and multiple retraining of a level are one unit each, without checkpoints
+inside: an interrupted level restarts (deterministically) from theta_0; extraction
+resumes at its last saved round. Augmentation is not applied to RTL batches.
+
 Each level reports balanced accuracy, precision and recall per subset and averaged
 (membership), or accuracy per environment (context); parameter counts (RTL counts the
 union of its masks once, independent models count each); the masks' Jaccard similarity
@@ -215,7 +219,7 @@ class RtlJob:
         if self.spec.baselines:
             out["single"] = self.single(unit.child("single"), single)
             out["multiple"] = self.multiple(unit.child("multiple"), masks)
-        matrix = jaccard_matrix(masks)
+        matrix = jaccard_matrix([Mask({n: m[n] for n in self.pruned}) for m in masks])  # dense layers left out
         scores = member_scores(matrix)
         out["similarity"] = {"jaccard": matrix, "scores": scores, "mean_score": sum(scores) / len(scores)}
         alignment = self.alignment(matrix)
@@ -243,6 +247,7 @@ class RtlJob:
         loss = self._train(unit, net, lambda step: (step % self.k, *self.subset_batch(step % self.k,
                                                                                       gens[step % self.k])),
                            self.joint_steps, "rtl joint retraining")
+        unit.save_tensors("buffers.safetensors", net.buffer_tensors())
         result = {**self.score_routed(net), "train_loss": loss, "params": self.params(net.union(), self.model),
                   "kept_union": self.kept(net.union())}
         unit.finish(result)
@@ -366,7 +371,11 @@ def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> 
     outputs = 2 if parse_partition(spec.partition)[0] != "environment" else info.num_classes
     model = build_model(spec.train.model, info.input_shape, outputs).to(device)
     model.load_state_dict(unit.child("rtl").load_tensors("model.safetensors", device))
-    return RoutedNet(model, masks)
+    buffers = None
+    if unit.child("rtl").has("buffers.safetensors"):
+        flat = unit.child("rtl").load_tensors("buffers.safetensors", device)
+        buffers = [{n.split("/", 1)[1]: t for n, t in flat.items() if n.startswith(f"{j}/")} for j in range(k)]
+    return RoutedNet(model, masks, buffers)
 
 
 def run_rtl(spec: RtlSpec, run: RunDir, ctx: RunContext) -> dict:

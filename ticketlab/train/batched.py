@@ -58,7 +58,9 @@ class BatchedTrainer:
             self.masks[name] = torch.stack([
                 t.mask[name].to(self.device, torch.float32) if t.mask is not None and name in t.mask
                 else torch.ones(shape, device=self.device) for t in members])
-        self.loss_sums = torch.zeros(len(members), device=self.device)
+        if any(t._loss_count != first._loss_count for t in members):
+            raise ValueError("batched members must have run the same steps since their last evaluation")
+        self.loss_sums = torch.stack([t._loss_sum.detach().to(self.device).float() for t in members])
         self.loss_count = first._loss_count
 
     def _stack_optimizer_state(self) -> None:

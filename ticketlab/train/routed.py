@@ -6,8 +6,11 @@ runs x through m_k * theta, and `predict(x, context)` routes each input by its c
 
 `train_routed` takes steps on batches that each belong to one subset k: the loss is that
 of m_k * theta, so the gradient reaching theta is the masked gradient, and the update is
-applied inside m_k only. Weights outside m_k keep their value exactly, whatever the
-optimizer (momentum, Adam and weight decay would otherwise move them).
+applied inside m_k only: weights outside m_k keep their value, and so does their
+optimizer state (momentum, Adam's moments), whatever the optimizer. Adam's step count,
+one per tensor, is shared. What is not masked is shared by all subsets: biases and
+BatchNorm's affine parameters. BatchNorm running statistics are kept per subset, since
+each mask sees its own activations; `predict` uses subset k's.
 """
 from __future__ import annotations
 
@@ -26,12 +29,16 @@ BatchFn = Callable[[int], tuple[int, torch.Tensor, torch.Tensor]]  # step -> (su
 
 
 class RoutedNet:
-    def __init__(self, model: torch.nn.Module, masks: list[Mask]):
+    def __init__(self, model: torch.nn.Module, masks: list[Mask], buffers: list[dict] | None = None):
         self.model = model
         device = next(model.parameters()).device
         self.masks = [m.to(device) for m in masks]
         self.names = list(masks[0])
         self._float = [{n: m[n].to(torch.float32) for n in self.names} for m in self.masks]
+        own = {n: b for n, b in model.named_buffers()}
+        # Floating buffers (BatchNorm statistics) per subset; counters stay shared.
+        self.buffers = buffers or [{n: b.detach().clone() for n, b in own.items() if b.is_floating_point()}
+                                   for _ in masks]
 
     def __len__(self) -> int:
         return len(self.masks)
@@ -41,7 +48,11 @@ class RoutedNet:
         return {n: weights[n] * self._float[k][n] for n in self.names}
 
     def forward(self, x: torch.Tensor, k: int) -> torch.Tensor:
-        return functional_call(self.model, self.params(k), (x,))
+        return functional_call(self.model, {**self.params(k), **self.buffers[k]}, (x,))
+
+    def buffer_tensors(self) -> dict[str, torch.Tensor]:
+        """Per-subset buffers as one flat dict ('k/name'), for saving."""
+        return {f"{k}/{n}": b for k, bufs in enumerate(self.buffers) for n, b in bufs.items()}
 
     @torch.no_grad()
     def predict(self, x: torch.Tensor, context: int | torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
@@ -80,7 +91,11 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
     optimizer = build_optimizer(spec.optimizer, model.parameters(), lr=spec.lr, momentum=spec.momentum,
                                 nesterov=spec.nesterov, weight_decay=spec.weight_decay)
     base = [g["lr"] for g in optimizer.param_groups]
-    factor = lr_factor(spec.schedule, total_steps=max(steps, 1), milestones=[], gamma=spec.gamma)
+    to_steps = getattr(spec, "steps", None)  # a TrainSpec's milestones and warm-up are durations
+    milestones = [to_steps(m) for m in getattr(spec, "milestones", ())] if to_steps else []
+    warmup = to_steps(spec.warmup) if to_steps and getattr(spec, "warmup", "") else 0
+    factor = lr_factor(spec.schedule, total_steps=max(steps, 1), milestones=milestones, gamma=spec.gamma,
+                       warmup_steps=warmup)
     weights = dict(model.named_parameters())
     masked = [weights[n] for n in net.names]
     total = torch.zeros((), device=masked[0].device)
@@ -94,10 +109,16 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         before = [p.detach().clone() for p in masked]
+        state_before = [{key: v.clone() for key, v in optimizer.state.get(p, {}).items()
+                         if torch.is_tensor(v) and v.shape == p.shape} for p in masked]
         optimizer.step()
-        with torch.no_grad():  # the update lands inside m_k only
-            for p, old, name in zip(masked, before, net.names):
-                p.copy_(torch.where(net.masks[k][name], p, old))
+        with torch.no_grad():  # the update, and the optimizer state's, land inside m_k only
+            for p, old, old_state, name in zip(masked, before, state_before, net.names):
+                keep = net.masks[k][name]
+                p.copy_(torch.where(keep, p, old))
+                for key, value in optimizer.state.get(p, {}).items():
+                    if torch.is_tensor(value) and value.shape == p.shape:
+                        value.copy_(torch.where(keep, value, old_state.get(key, torch.zeros_like(value))))
         total += loss.detach()
         if progress is not None and (step + 1) % 100 == 0:
             progress.advance(step + 1)
