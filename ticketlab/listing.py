@@ -22,9 +22,13 @@ def _fmt(value) -> str:
 
 
 def _training_spec(spec: dict) -> dict:
-    """The training spec inside a method's spec (methods nest it, e.g. lmc -> imp -> train)."""
+    """The training spec inside a method's spec (methods nest it, e.g. lmc -> imp -> train);
+    for an elastic ticket, the target's model and dataset."""
     if "model" in spec:
         return spec
+    if spec.get("kind") == "elastic" and isinstance(spec.get("source"), dict):
+        source = _training_spec(spec["source"])
+        return {**source, "model": spec["target"], "dataset": spec.get("target_dataset") or source.get("dataset")}
     for value in spec.values():
         if isinstance(value, dict) and (found := _training_spec(value)):
             return found

@@ -125,3 +125,9 @@ def test_transfer_to_another_dataset_of_the_same_shape():
     spec.preflight()  # same input shape and classes: accepted before any file is read
     with pytest.raises(SpecError, match="one input shape"):
         spec.replace(target_dataset="cifar10").preflight()
+
+
+def test_run_listings_show_the_target_model():
+    from ticketlab.listing import _training_spec
+    shown = _training_spec(elastic(target_dataset="synthetic").to_dict())
+    assert (shown["model"], shown["dataset"], shown["seed"]) == ("cifar_resnet_20_4", "synthetic", 0)
