@@ -102,9 +102,7 @@ class ImpJob:
     def finish_unit(self, unit: Unit, trainer: Trainer, mask: Mask, description: str, **extra) -> dict:
         if not unit.has("mask.safetensors"):  # controls too, for mask similarity
             unit.save_mask("mask.safetensors", mask)
-        metrics = train_unit(trainer, unit, self.ctx, description)
-        result = {"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(), **extra,
-                  **metrics, "layers": layer_report(mask)}
+        result = unit_result(mask, train_unit(trainer, unit, self.ctx, description), **extra)
         unit.finish(result)
         return result
 
@@ -178,10 +176,13 @@ class ImpJob:
             metrics = train_units_batched([prepared[n][0] for n in group], units, self.ctx,
                                           f"imp level {level} controls {','.join(group)}")
             for n, unit, m in zip(group, units, metrics):
-                mask = prepared[n][1]
-                unit.finish({"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(),
-                             "level": level, "control": n, **m, "layers": layer_report(mask)})
+                unit.finish(unit_result(prepared[n][1], m, level=level, control=n))
         return {n: self.control(level, n) for n in names}
+
+
+def unit_result(mask: Mask, metrics: dict, **extra) -> dict:
+    return {"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(), **extra, **metrics,
+            "layers": layer_report(mask)}
 
 
 def run_imp(spec: ImpSpec, run: RunDir, ctx: RunContext) -> dict:
