@@ -1,5 +1,4 @@
 """The real Fashion-MNIST, as the Debian package installs it (skipped where it is absent)."""
-import time
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,7 @@ pytestmark = pytest.mark.skipif(
 
 def test_loads_real_fashion_mnist(monkeypatch):
     monkeypatch.setattr(locate, "DEBIAN_ROOT", DEBIAN)
-    start = time.perf_counter()
     splits = load_dataset("fashion_mnist", val_size=5000, download=False)
-    elapsed = time.perf_counter() - start
     assert splits.train.x.shape == (55000, 1, 28, 28) and splits.val.x.shape == (5000, 1, 28, 28)
     assert splits.test.x.shape == (10000, 1, 28, 28)
     assert splits.train.x.dtype == torch.float32 and splits.test.y.dtype == torch.int64
@@ -29,4 +26,4 @@ def test_loads_real_fashion_mnist(monkeypatch):
     labels = torch.cat([splits.train.y, splits.val.y])
     assert torch.equal(labels.bincount(), torch.full((10,), 6000))  # 6000 per class, 10 classes
     assert torch.equal(splits.test.y.bincount(), torch.full((10,), 1000))
-    assert elapsed < 5, f"loading took {elapsed:.1f} s"  # ~1 s; generous for a busy machine
+
