@@ -59,7 +59,14 @@ def phase_two(seed: int, imp20: ImpSpec, densities: dict[int, float]) -> dict:
             for method in ("snip", "grasp")}
 
 
-def collect(seeds, runs_dir) -> tuple[dict, list]:
+def finished_runs(specs: dict, runs_dir) -> dict:
+    """The runs among `specs` that have finished (the --finished-only report)."""
+    from ticketlab.store import RunStore
+    store = RunStore(runs_dir)
+    return {k: store.run_dir(s) for k, s in specs.items() if store.run_dir(s).finished}
+
+
+def collect(seeds, runs_dir, finished_only: bool = False) -> tuple[dict, list]:
     """values[(row, column)] -> [one per seed], and every run used."""
     values: dict[tuple[str, str], list[float]] = {}
     every = []
@@ -69,21 +76,29 @@ def collect(seeds, runs_dir) -> tuple[dict, list]:
 
     for seed in seeds:
         first = phase_one(seed)
-        names = list(first)
-        runs, _, _ = run_timed("elastic_fashion_mnist", list(first.values()), runs_dir, every_s=60)
-        by = dict(zip(names, runs))
-        densities = {lv: by[("stretch20", lv)].result()["ticket"]["density"] for lv in LEVELS}
-        second = phase_two(seed, first["imp20"], densities)
-        more, _, _ = run_timed("elastic_fashion_mnist", list(second.values()), runs_dir, every_s=60)
-        by.update(zip(second, more))
+        if finished_only:
+            by = finished_runs(first, runs_dir)
+        else:
+            runs, _, _ = run_timed("elastic_fashion_mnist", list(first.values()), runs_dir, every_s=60)
+            by = dict(zip(first, runs))
+        if all(("stretch20", lv) in by for lv in LEVELS):
+            densities = {lv: by[("stretch20", lv)].result()["ticket"]["density"] for lv in LEVELS}
+            second = phase_two(seed, first["imp20"], densities)
+            if finished_only:
+                by.update(finished_runs(second, runs_dir))
+            else:
+                more, _, _ = run_timed("elastic_fashion_mnist", list(second.values()), runs_dir, every_s=60)
+                by.update(zip(second, more))
         every += list(by.values())
-        levels20 = {lv["level"]: lv for lv in by["imp20"].result()["levels"]}
+        levels20 = {lv["level"]: lv for lv in by["imp20"].result()["levels"]} if "imp20" in by else {}
         levels14 = {lv["level"]: lv for lv in by["imp14"].result()["levels"]}
         for level in LEVELS:
             row = f"level {level}"
+            add(row, "source 14 (IMP)", levels14[level]["test_accuracy"])
+            if ("stretch20", level) not in by:
+                continue
             stretch = by[("stretch20", level)].result()
             add(row, "density", stretch["ticket"]["density"])
-            add(row, "source 14 (IMP)", levels14[level]["test_accuracy"])
             add(row, "elastic 14->20", stretch["ticket"]["test_accuracy"])
             if ("shuffled20", level) in by:
                 add(row, "shuffled replicas", by[("shuffled20", level)].result()["ticket"]["test_accuracy"])
@@ -91,17 +106,19 @@ def collect(seeds, runs_dir) -> tuple[dict, list]:
                 add(row, "reinit", stretch["controls"]["reinit"]["test_accuracy"])
             if "random" in stretch["controls"]:
                 add(row, "random", stretch["controls"]["random"]["test_accuracy"])
-            add(row, "IMP on 20", levels20[level]["test_accuracy"])
-            add(row, "IMP-20 density", levels20[level]["density"])
-            add(row, "one-shot on 20", levels20[level]["controls"]["oneshot"]["test_accuracy"])
+            if level in levels20:
+                add(row, "IMP on 20", levels20[level]["test_accuracy"])
+                add(row, "IMP-20 density", levels20[level]["density"])
+                add(row, "one-shot on 20", levels20[level]["controls"]["oneshot"]["test_accuracy"])
             for method in ("snip", "grasp"):
                 if (method, level) in by:
                     add(row, method.upper(), by[(method, level)].result()["metrics"]["test_accuracy"])
             if ("stretch32", level) in by:
                 add(row, "elastic 14->32", by[("stretch32", level)].result()["ticket"]["test_accuracy"])
-            squeeze = by[("squeeze14", level)].result()["ticket"]
-            add(row, "squeeze 20->14", squeeze["test_accuracy"])
-            add(row, "squeeze density", squeeze["density"])
+            if ("squeeze14", level) in by:
+                squeeze = by[("squeeze14", level)].result()["ticket"]
+                add(row, "squeeze 20->14", squeeze["test_accuracy"])
+                add(row, "squeeze density", squeeze["density"])
     return values, every
 
 
@@ -132,25 +149,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder)")
+    parser.add_argument("--finished-only", action="store_true",
+                        help="train nothing: report the runs of --runs-dir that have finished")
     args = parser.parse_args()
-    values, runs = collect(args.seeds, args.runs_dir)
+    values, runs = collect(args.seeds, args.runs_dir, args.finished_only)
     stretch, squeeze = tables(values)
     print(stretch + "\n\n" + squeeze)
     train_minutes = sum(_train_seconds(r.result()) for r in runs) / 60
     gaps = {row: 100 * (statistics.mean(values[(row, "elastic 14->20")]) - statistics.mean(values[(row, "IMP on 20")]))
-            for row in {r for r, _ in values}}
+            for row in {r for r, _ in values} if (row, "elastic 14->20") in values and (row, "IMP on 20") in values}
+    counts = {f"{r} | {c}": len(v) for (r, c), v in values.items()}
     write_json(RESULTS / "elastic_fashion_mnist.json",
                {"machine": machine(), "seeds": args.seeds, "train_minutes": train_minutes,
-                "elastic_minus_imp_points": gaps,
+                "elastic_minus_imp_points": gaps, "seeds_per_cell": counts, "finished_only": args.finished_only,
                 "values": {f"{r} | {c}": v for (r, c), v in sorted(values.items())}})
     command = "python benchmarks/elastic_fashion_mnist.py" + (f" --seeds {','.join(map(str, args.seeds))}"
                                                               if args.seeds != [0, 1] else "")
+    missing = sorted({c for (r, c), v in values.items() if len(v) < len(args.seeds)})
+    partial = (f"; reported before every run finished: cells with fewer seeds are "
+               f"{', '.join(missing) or 'none'}, and empty cells had no finished run") if args.finished_only else ""
     body = f"""## Elastic tickets (Fashion-MNIST, CIFAR ResNets of width 8)
 
 `{command}`: the IMP tickets of cifar_resnet_14_8 (4 epochs per level, rewind to epoch 1,
 30% global pruning per level) at levels {' and '.join(map(str, LEVELS))}, moved to cifar_resnet_20_8
 (B0 B1 B1 per stage) and cifar_resnet_32_8 (B0 B1 B1 B1 B1) and trained from the rewind step;
-IMP-20's tickets squeezed back to 14. {len(args.seeds)} seeds, mean ± std of test accuracy (%).
+IMP-20's tickets squeezed back to 14. {len(args.seeds)} seeds, mean ± std of test accuracy (%){partial}.
 {train_minutes:.0f} minutes of training on {machine()}.
 
 Stretch 14 -> 20, against the target's own IMP ticket (same level; its density alongside),
