@@ -59,11 +59,31 @@ def phase_two(seed: int, imp20: ImpSpec, densities: dict[int, float]) -> dict:
             for method in ("snip", "grasp")}
 
 
+class _TicketSoFar:
+    """An elastic run whose ticket has finished but not all its controls: the finished parts."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def result(self) -> dict:
+        unit = self.run.child("ticket")
+        controls = {c: self.run.child(c).result() for c in self.run.spec.controls if self.run.child(c).finished}
+        return {"ticket": unit.result(), "controls": controls}
+
+
 def finished_runs(specs: dict, runs_dir) -> dict:
-    """The runs among `specs` that have finished (the --finished-only report)."""
+    """The runs among `specs` that have finished, and elastic runs whose ticket has (the
+    --finished-only report)."""
     from ticketlab.store import RunStore
     store = RunStore(runs_dir)
-    return {k: store.run_dir(s) for k, s in specs.items() if store.run_dir(s).finished}
+    out = {}
+    for key, spec in specs.items():
+        run = store.run_dir(spec)
+        if run.finished:
+            out[key] = run
+        elif spec.kind == "elastic" and run.child("ticket").finished:
+            out[key] = _TicketSoFar(run)
+    return out
 
 
 def collect(seeds, runs_dir, finished_only: bool = False) -> tuple[dict, list]:
@@ -155,7 +175,7 @@ def main() -> None:
     values, runs = collect(args.seeds, args.runs_dir, args.finished_only)
     stretch, squeeze = tables(values)
     print(stretch + "\n\n" + squeeze)
-    train_minutes = sum(_train_seconds(r.result()) for r in runs) / 60
+    train_minutes = sum(_train_seconds(r.result()) for r in runs if not isinstance(r, _TicketSoFar)) / 60
     gaps = {row: 100 * (statistics.mean(values[(row, "elastic 14->20")]) - statistics.mean(values[(row, "IMP on 20")]))
             for row in {r for r, _ in values} if (row, "elastic 14->20") in values and (row, "IMP on 20") in values}
     counts = {f"{r} | {c}": len(v) for (r, c), v in values.items()}
