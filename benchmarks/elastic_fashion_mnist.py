@@ -66,9 +66,10 @@ class _TicketSoFar:
         self.run = run
 
     def result(self) -> dict:
-        unit = self.run.child("ticket")
-        controls = {c: self.run.child(c).result() for c in self.run.spec.controls if self.run.child(c).finished}
-        return {"ticket": unit.result(), "controls": controls}
+        from ticketlab.store import Unit  # read only: Unit(path), since RunDir.child creates folders
+        finished = [c for c in self.run.spec.controls if (self.run.path / c / "result.json").exists()]
+        return {"ticket": Unit(self.run.path / "ticket").result(),
+                "controls": {c: Unit(self.run.path / c).result() for c in finished}}
 
 
 def finished_runs(specs: dict, runs_dir) -> dict:
@@ -81,7 +82,7 @@ def finished_runs(specs: dict, runs_dir) -> dict:
         run = store.run_dir(spec)
         if run.finished:
             out[key] = run
-        elif spec.kind == "elastic" and run.child("ticket").finished:
+        elif spec.kind == "elastic" and (run.path / "ticket" / "result.json").exists():
             out[key] = _TicketSoFar(run)
     return out
 
