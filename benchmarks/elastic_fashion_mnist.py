@@ -185,7 +185,8 @@ def main() -> None:
                 "elastic_minus_imp_points": gaps, "seeds_per_cell": counts, "finished_only": args.finished_only,
                 "values": {f"{r} | {c}": v for (r, c), v in sorted(values.items())}})
     command = "python benchmarks/elastic_fashion_mnist.py" + (f" --seeds {','.join(map(str, args.seeds))}"
-                                                              if args.seeds != [0, 1] else "")
+                                                              if args.seeds != [0, 1] else "") + \
+        (" --finished-only" if args.finished_only else "")
     missing = sorted({c for (r, c), v in values.items() if len(v) < len(args.seeds)})
     partial = (f"; reported before every run finished: cells with fewer seeds are "
                f"{', '.join(missing) or 'none'}, and empty cells had no finished run") if args.finished_only else ""
@@ -195,7 +196,7 @@ def main() -> None:
 30% global pruning per level) at levels {' and '.join(map(str, LEVELS))}, moved to cifar_resnet_20_8
 (B0 B1 B1 per stage) and cifar_resnet_32_8 (B0 B1 B1 B1 B1) and trained from the rewind step;
 IMP-20's tickets squeezed back to 14. {len(args.seeds)} seeds, mean ± std of test accuracy (%){partial}.
-{train_minutes:.0f} minutes of training on {machine()}.
+{train_minutes:.0f} minutes of training on {machine()}, several benchmarks sharing its 2 cores.
 
 Stretch 14 -> 20, against the target's own IMP ticket (same level; its density alongside),
 one-shot magnitude at that level, SNIP and GraSP at the elastic ticket's density, and the
