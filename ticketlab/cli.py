@@ -12,6 +12,8 @@ import sys
 
 from . import api
 from .errors import TicketlabError
+from .cli_specs import (baseline_specs, imp_specs, number_list, rst_specs, rtl_specs,
+                        spec_from_train_args)
 from .progress import make_progress
 
 
@@ -213,91 +215,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _int_list(text: str, what: str) -> list[int]:
-    try:
-        return [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise TicketlabError(f"{what} takes a comma list of whole numbers, e.g. 0,1,2; got '{text}'.") from None
-
-
-def _imp_specs(args):
-    from .spec import ImpSpec
-    train = _spec_from_train_args(args, seed=0, overrides=[])
-    fields = {"train": train, "levels": args.levels, "prune_fraction": args.prune_fraction, "scope": args.scope,
-              "layer_rates": tuple(args.layer_rate), "dense_layers": tuple(args.dense_layer), "rewind": args.rewind,
-              "controls": tuple(c.strip() for c in args.controls.split(",") if c.strip()),
-              "control_levels": tuple(_int_list(args.control_levels, "--control-levels"))}
-    spec = ImpSpec(**fields).with_overrides(args.overrides)
-    seeds = _int_list(args.seeds, "--seeds")
-    if not seeds:
-        raise TicketlabError("--seeds needs at least one seed, e.g. --seeds 0,1,2.")
-    return [spec.replace(train=spec.train.replace(seed=seed)) for seed in seeds]
-
-
-def _baseline_specs(args):
-    """One spec per (density, seed) for `pai` and `dst`."""
-    from .spec import DstSpec, PaiSpec
-    if args.densities is not None:
-        try:
-            densities = [float(d) for d in args.densities.split(",") if d.strip()]
-        except ValueError:
-            raise TicketlabError(f"--densities takes a comma list of numbers, e.g. 0.2,0.05; got '{args.densities}'.") from None
-    else:
-        densities = [args.density]
-    train = _spec_from_train_args(args, seed=0, overrides=[])
-    common = {"train": train, "method": args.method, "dense_layers": tuple(args.dense_layer)}
-    if args.command == "pai":
-        cls, extra = PaiSpec, {"batches": args.batches, "iterations": args.iterations, "score_at": args.score_at}
-    else:
-        cls, extra = DstSpec, {"distribution": args.distribution, "update_every": args.update_every,
-                               "stop": args.stop, "drop_fraction": args.drop_fraction}
-    seeds = _int_list(args.seeds, "--seeds")
-    specs = []
-    for density in densities:
-        spec = cls(**common, **extra, density=density).with_overrides(args.overrides)
-        specs += [spec.replace(train=spec.train.replace(seed=seed)) for seed in seeds]
-    return specs
-
-
-def _rst_specs(args):
-    from .spec import RstSpec
-    fields = {"train": _spec_from_train_args(args, seed=0, overrides=[]), "density": args.density,
-              "reg_step": args.reg_step, "reg_every": args.reg_every, "reg_ceiling": args.reg_ceiling,
-              "stabilize": args.stabilize, "cycles": args.cycles, "pick": args.pick}
-    if args.dense_layer is not None:
-        fields["dense_layers"] = tuple(args.dense_layer)
-    spec = RstSpec(**fields).with_overrides(args.overrides)
-    return [spec.replace(train=spec.train.replace(seed=s)) for s in _int_list(args.seeds, "--seeds")]
-
-
-def _rtl_specs(args):
-    from .spec import RtlSpec
-    partition, groups = args.partition, ()
-    if partition.startswith("mapping:"):
-        from .data import dataset_info
-        from .data.partition import read_mapping
-        groups = read_mapping(partition.split(":", 1)[1], dataset_info(args.dataset).num_classes)
-        partition = "mapping"
-    fields = {"train": _spec_from_train_args(args, seed=0, overrides=[]), "partition": partition, "groups": groups,
-              "sparsities": tuple(_float_list(args.sparsity, "--sparsity")), "prune_fraction": args.prune_fraction,
-              "prune_count": args.prune_count, "extract_steps": args.extract_steps, "severity": args.severity,
-              "dense_layers": tuple(args.dense_layer), "baselines": not args.no_baselines}
-    spec = RtlSpec(**fields).with_overrides(args.overrides)
-    return [spec.replace(train=spec.train.replace(seed=s)) for s in _int_list(args.seeds, "--seeds")]
-
-
-def _spec_from_train_args(args, seed=None, overrides=None):
-    from .spec import TrainSpec
-    fields = {"model": args.model, "dataset": args.dataset, "seed": args.seed if seed is None else seed}
-    if args.epochs is not None:
-        fields["duration"] = f"{args.epochs}ep"
-    if args.steps is not None:
-        fields["duration"] = f"{args.steps}it"
-    if args.epochs is not None and args.epochs <= 0 or args.steps is not None and args.steps <= 0:
-        raise TicketlabError("--epochs and --steps must be positive whole numbers.")
-    return TrainSpec(**fields).with_overrides(args.overrides if overrides is None else overrides)
-
-
 def _run_specs(specs, args) -> int:
     """Run each spec (validated all before the first starts); one JSON document at the end."""
     from .store import RunStore
@@ -334,13 +251,6 @@ def _run_specs(specs, args) -> int:
     return 0
 
 
-def _float_list(text: str, what: str) -> list[float]:
-    try:
-        return [float(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise TicketlabError(f"{what} takes a comma list of numbers, e.g. 0.1,0.5,0.9; got '{text}'.") from None
-
-
 def _source_imp(args):
     from .store import RunStore
     source = RunStore(args.runs_dir).open(args.run).spec
@@ -351,9 +261,9 @@ def _source_imp(args):
 
 def _pools(args) -> int:
     from .spec import PoolSpec
-    spec = PoolSpec(source=_source_imp(args), targets=tuple(_int_list(args.target, "--target")),
+    spec = PoolSpec(source=_source_imp(args), targets=tuple(number_list(args.target, "--target", int)),
                     variants=tuple(v.strip() for v in args.variant.split(",") if v.strip()),
-                    alphas=tuple(_float_list(args.alphas, "--alphas")), candidates=args.candidates,
+                    alphas=tuple(number_list(args.alphas, "--alphas")), candidates=args.candidates,
                     weights=args.weights, bn_samples=args.bn_samples, ood=not args.no_ood, ood_size=args.ood_size)
     return _run_specs([_derived(spec, args)], args)
 
@@ -396,25 +306,25 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
-            return _run_specs([_spec_from_train_args(args)], args)
+            return _run_specs([spec_from_train_args(args)], args)
         if args.command == "imp":
-            return _run_specs(_imp_specs(args), args)
+            return _run_specs(imp_specs(args), args)
         if args.command == "rst":
-            return _run_specs(_rst_specs(args), args)
+            return _run_specs(rst_specs(args), args)
         if args.command == "rtl":
-            return _run_specs(_rtl_specs(args), args)
+            return _run_specs(rtl_specs(args), args)
         if args.command == "rtl-inr":
             from .spec import InrSpec
             spec = InrSpec(image=args.image, side=args.side, regions=args.regions,
-                           sparsities=tuple(_float_list(args.sparsity, "--sparsity")), steps=args.steps,
+                           sparsities=tuple(number_list(args.sparsity, "--sparsity")), steps=args.steps,
                            extract_steps=args.extract_steps).with_overrides(args.overrides)
-            return _run_specs([spec.replace(seed=s) for s in _int_list(args.seeds, "--seeds")], args)
+            return _run_specs([spec.replace(seed=s) for s in number_list(args.seeds, "--seeds", int)], args)
         if args.command in ("pai", "dst"):
-            return _run_specs(_baseline_specs(args), args)
+            return _run_specs(baseline_specs(args), args)
         if args.command == "lmc":
             from .spec import LmcSpec
             spec = LmcSpec(source=_source_imp(args), level=args.level, points=args.points,
-                           data_seeds=tuple(_int_list(args.data_seeds, "--data-seeds")))
+                           data_seeds=tuple(number_list(args.data_seeds, "--data-seeds", int)))
             return _run_specs([_derived(spec, args)], args)
         if args.command == "pools":
             return _pools(args)

@@ -11,7 +11,8 @@ from ticketlab.cli import main
 from ticketlab.data import Arrays, DatasetSplits, dataset_info
 from ticketlab.data.partition import kmeans, make_partition, read_mapping
 from ticketlab.errors import SpecError
-from ticketlab.methods.rtl import RtlJob, load_routed, spearman
+from ticketlab.analysis.similarity import spearman
+from ticketlab.methods.rtl import RtlJob, load_routed
 from ticketlab.models import build_model
 from ticketlab.sparse import Mask
 from ticketlab.spec import RtlSpec, TrainSpec

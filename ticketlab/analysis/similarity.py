@@ -16,6 +16,7 @@ the methods notes). A smooth path, however curved, stays quiet.
 """
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass
 
@@ -107,6 +108,28 @@ def path_report(points: list[PathPoint], factor: float = 3.0, min_jump: float = 
 def _off_diagonal_mean(matrix: list[list[float]]) -> float:
     k = len(matrix)
     return sum(matrix[i][j] for i in range(k) for j in range(k) if i != j) / (k * (k - 1))
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    """Spearman's rank correlation, ties given their average rank."""
+    def ranks(values):
+        order = sorted(range(len(values)), key=values.__getitem__)
+        out = [0.0] * len(values)
+        i = 0
+        while i < len(order):
+            j = i
+            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+                j += 1
+            for t in range(i, j + 1):
+                out[order[t]] = (i + j) / 2
+            i = j + 1
+        return out
+
+    ra, rb = ranks(a), ranks(b)
+    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
+    var = math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
+    return cov / var if var else 0.0
 
 
 # -- from runs ---------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from ..sparse import Mask
 from ..spec import RtlSpec
 from ..store import RunDir, Unit
 from ..train.routed import RoutedNet, one_vs_rest, train_routed
-from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores
+from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores, spearman
 from .train import derived_seed, finished_source, seeded_model
 
 # Class similarity of Fashion-MNIST by garment group: tops (T-shirt, pullover, coat, shirt),
@@ -334,28 +334,6 @@ def prune_round(mask: Mask, weights: dict, names: list[str], target: int, fracti
     for n, r in zip(names, removed):
         out[n] = mask[n] & ~r
     return Mask(out)
-
-
-def spearman(a: list[float], b: list[float]) -> float:
-    """Spearman's rank correlation, ties given their average rank."""
-    def ranks(values):
-        order = sorted(range(len(values)), key=values.__getitem__)
-        out = [0.0] * len(values)
-        i = 0
-        while i < len(order):
-            j = i
-            while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
-                j += 1
-            for t in range(i, j + 1):
-                out[order[t]] = (i + j) / 2
-            i = j + 1
-        return out
-
-    ra, rb = ranks(a), ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb))
-    var = math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
-    return cov / var if var else 0.0
 
 
 def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> RoutedNet:
