@@ -7,9 +7,9 @@ to epoch 1, global pruning by 30% per level, a 5000-image validation split. The 
 is IMP on cifar_resnet_14_8 (the pools benchmark's runs); its tickets at levels 4 and 7
 (24% and 8.2% of the weights) are
 - stretched to cifar_resnet_20_8 (B0 B1 B1 per stage), against IMP on
-  cifar_resnet_20_8 at the same level and its one-shot control;
-- at level 7 also against the reinit and random controls, SNIP and GraSP at the
-  elastic ticket's density and the shuffled-replica ablation, and stretched to
+  cifar_resnet_20_8 at the same level and its one-shot control, the elastic ticket's
+  reinit and random controls, and SNIP and GraSP at the elastic ticket's density;
+- at level 7 also against the shuffled-replica ablation, and stretched to
   cifar_resnet_32_8 (append: B0 B1 B1 B1 B1) (the cuts keep it within CPU time);
 and IMP-20's tickets at the same levels are squeezed back to cifar_resnet_14_8, against
 IMP-14 itself. 2 seeds.
@@ -42,7 +42,7 @@ def phase_one(seed: int) -> dict:
     out = {"imp14": src}
     for level in LEVELS:  # what needs only the source first, then IMP on the target
         out[("stretch20", level)] = ElasticSpec(source=src, level=level, target="cifar_resnet_20_8",
-                                                controls=("reinit", "random") if level == LEVELS[-1] else ())
+                                                controls=("reinit", "random"))
     # The ablation and the deeper target at the sparser level only (CPU time).
     out[("shuffled20", LEVELS[-1])] = ElasticSpec(source=src, level=LEVELS[-1], target="cifar_resnet_20_8",
                                                   shuffle_replicas=True)
@@ -54,9 +54,9 @@ def phase_one(seed: int) -> dict:
 
 
 def phase_two(seed: int, imp20: ImpSpec, densities: dict[int, float]) -> dict:
-    """SNIP and GraSP on the target at the elastic ticket's density (the sparser level: CPU time)."""
-    return {(method, LEVELS[-1]): PaiSpec(train=imp20.train, method=method, density=densities[LEVELS[-1]])
-            for method in ("snip", "grasp")}
+    """SNIP and GraSP on the target at the elastic ticket's density."""
+    return {(method, level): PaiSpec(train=imp20.train, method=method, density=densities[level])
+            for method in ("snip", "grasp") for level in LEVELS}
 
 
 class _TicketSoFar:
