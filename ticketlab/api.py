@@ -6,6 +6,7 @@ import traceback
 from dataclasses import dataclass
 
 from .progress import Progress
+from .scale import distributed
 from .spec import Spec
 from .store import RunDir, RunStore
 
@@ -25,12 +26,13 @@ class RunResult:
 
 def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
-        restart: bool = False, wait: bool = True, batch: bool = False) -> RunResult:
+        restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True) -> RunResult:
     """Run `spec` once: a finished spec returns its stored result without computing.
 
     `batch` trains networks that a method trains side by side (IMP's controls of a level)
     as one stacked computation; results equal the unbatched ones to float tolerance, so it
-    is not part of the spec."""
+    is not part of the spec. `record=False` leaves the SQLite index alone: a sweep's
+    workers write only their run directories, and the driver records what they did."""
     store = RunStore(runs_dir)
     run_dir = store.run_dir(spec)
     if run_dir.finished:
@@ -40,29 +42,34 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     from .train.device import resolve_device
 
     spec.preflight()
-    progress = progress or Progress()
+    progress = (progress or Progress()) if distributed.is_writer() else Progress()  # DDP: rank 0 reports
     run_dir.create()
     run_dir.lock.acquire(wait=wait, on_wait=progress.note)
     try:
-        if run_dir.finished:  # another process finished it while we waited
+        ctx_device = distributed.setup(resolve_device(device))  # joins the torchrun (DDP) job, if any
+        if distributed.from_rank0(run_dir.finished):  # another process finished it while we waited
             return _result(run_dir, reused=True)
         run_dir.remove_stale_temporaries()
-        ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
-                         checkpoint_every=checkpoint_every, restart=restart, batch=batch)
+        ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
+                         checkpoint_every=checkpoint_every, restart=restart, batch=batch, record=record)
         run_dir.set_status("running", device=str(ctx.device))
-        store.record(run_dir)
+        if record:
+            store.record(run_dir)
         try:
             result = RUNNERS[spec.kind](spec, run_dir, ctx)
         except KeyboardInterrupt:
             run_dir.set_status("interrupted")
-            store.record(run_dir)
+            if record:
+                store.record(run_dir)
             raise
         except BaseException as err:
             run_dir.set_status("failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
-            store.record(run_dir)
+            if record:
+                store.record(run_dir)
             raise
         run_dir.finish(result)
-        store.record(run_dir, result.get("metrics"))
+        if record:
+            store.record(run_dir, result.get("metrics"))
         return _result(run_dir, reused=False)
     finally:
         run_dir.lock.release()

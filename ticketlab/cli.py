@@ -201,6 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config")
     _common(run)
 
+    sweep = sub.add_parser("sweep", help="run every point of a sweep file (local processes or Ray)")
+    sweep.add_argument("sweep_file", metavar="SWEEP.yaml", help="a base experiment and axes (docs/scaling.md)")
+    sweep.add_argument("--backend", default="local", help="local (a process per run, default), ray, or serial")
+    sweep.add_argument("--address", help="a running Ray cluster (HOST:PORT, ray://HOST:PORT or auto); "
+                                         "without it the ray backend starts a local one")
+    sweep.add_argument("--cpus-per-run", type=int, default=1, help="cores (and torch threads) per run (default 1)")
+    sweep.add_argument("--gpus-per-run", type=int, default=0, help="GPUs per run (default 0)")
+    sweep.add_argument("--max-concurrent", type=int, help="at most this many runs at once")
+    sweep.add_argument("--retries", type=int, help="attempts after the first before a run is failed "
+                                                   "(default: the file's, else 2)")
+    sweep.add_argument("--checkpoint-every", default="1ep", help="save each run's training state this often")
+    sweep.add_argument("--dry-run", action="store_true", help="list the runs and which have finished; run nothing")
+    sweep.add_argument("--data-dir", help="folder holding dataset files (also $TICKETLAB_DATA)")
+    sweep.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress output")
+    _common(sweep, runs=False)
+
     runs = sub.add_parser("runs", help="table of runs from the index")
     runs.add_argument("--kind", help="only runs of this experiment kind")
     runs.add_argument("--status", help="only runs with this status (finished, running, failed, ...)")
@@ -302,6 +319,32 @@ def _report(args) -> int:
     return 0
 
 
+def _sweep(args) -> int:
+    from .scale.driver import run_sweep, sweep_markdown
+    from .scale.sweep import load_sweep
+    from .store import RunStore
+    for flag in ("cpus_per_run", "gpus_per_run", "max_concurrent", "retries"):
+        value = getattr(args, flag)
+        if value is not None and value < (1 if flag in ("cpus_per_run", "max_concurrent") else 0):
+            raise TicketlabError(f"--{flag.replace('_', '-')} must be at least "
+                                 f"{1 if flag in ('cpus_per_run', 'max_concurrent') else 0}, got {value}.")
+    sweep = load_sweep(args.sweep_file)
+    if args.dry_run:
+        store = RunStore(args.runs_dir)
+        rows = [{"run_id": s.run_id, "point": p, "finished": store.run_dir(s).finished} for p, s in sweep.points()]
+        print(json.dumps(rows, sort_keys=True) if args.json else "\n".join(
+            f"{r['run_id']}  {'finished' if r['finished'] else 'to run  '}  "
+            + " ".join(f"{k}={v}" for k, v in r["point"].items()) for r in rows))
+        return 0
+    runs = run_sweep(sweep, args.backend, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
+                     address=args.address, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
+                     max_concurrent=args.max_concurrent, retries=args.retries,
+                     checkpoint_every=args.checkpoint_every,
+                     progress=make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty()))
+    print(json.dumps({"runs": [r.as_json() for r in runs]}, sort_keys=True) if args.json else sweep_markdown(runs))
+    return 1 if any(r.status == "failed" for r in runs) else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -337,6 +380,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_specs([_derived(spec, args)], args)
         if args.command == "report":
             return _report(args)
+        if args.command == "sweep":
+            return _sweep(args)
         if args.command == "evaluate":
             return _evaluate(args)
         if args.command == "export":

@@ -17,3 +17,4 @@ class RunContext:
     checkpoint_every: str = "1ep"  # how often training state is saved (at least every epoch)
     restart: bool = False          # ignore an existing checkpoint
     batch: bool = False            # train same-shaped networks of a step together (train.batched)
+    record: bool = True            # write the SQLite index (a sweep's workers leave it to the driver)

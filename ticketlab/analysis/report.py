@@ -5,7 +5,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..atomic import write_text
+from ..atomic import make_dir, write_text
 from ..store import RunDir
 from .from_runs import report_points
 from .points import summarize
@@ -19,7 +19,7 @@ def write_report(runs: list[RunDir], out_dir: str | os.PathLike, metric: str = "
 
     summaries = summarize(report_points(runs, metric))
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_dir(out)
     name = metric.replace("_", " ")
     if show:
         print_table(summaries, metric_name=name)

@@ -46,7 +46,7 @@ def finished_source(source, run: RunDir, ctx: RunContext) -> RunDir:
     from ..store import RunStore
 
     result = api.run(source, runs_dir=run.path.parent, data_dir=ctx.data_dir, device=str(ctx.device),
-                     progress=ctx.progress, checkpoint_every=ctx.checkpoint_every)
+                     progress=ctx.progress, checkpoint_every=ctx.checkpoint_every, record=ctx.record)
     return RunStore(run.path.parent).open(result.run_id)
 
 

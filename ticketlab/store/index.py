@@ -3,6 +3,7 @@
 The run directories are the truth; the index is a fast, queryable summary of them. It is
 written by the process that drives experiments and can be rebuilt from the directories
 at any time (`sync`), so a run finished by another worker appears on the next look.
+In a multi-process (DDP) job only rank 0 writes it; the other ranks' records are no-ops.
 """
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import json
 import sqlite3
 import time
 from pathlib import Path
+
+from ..scale.distributed import is_writer
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -26,6 +29,8 @@ CREATE TABLE IF NOT EXISTS runs (
 class RunIndex:
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        if not is_writer():
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.execute(_SCHEMA)
@@ -37,6 +42,8 @@ class RunIndex:
 
     def record(self, run_id: str, kind: str, status: str, spec: dict, run_dir: str,
                metrics: dict | None = None) -> None:
+        if not is_writer():
+            return
         with self._connect() as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET "

@@ -3,6 +3,9 @@
 The kernel drops the lock when its holder dies (even by SIGKILL), so a crashed run never
 leaves a stale lock behind. The holder writes its PID into the lock file so a waiting
 process can say who it is waiting for.
+
+In a multi-process (DDP) job the ranks are one run: rank 0 holds the lock for all of
+them (the others would wait behind it forever).
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import RunLockedError
+from ..scale.distributed import is_writer
 
 
 class RunLock:
@@ -29,6 +33,8 @@ class RunLock:
 
     def acquire(self, wait: bool = True, on_wait: Callable[[str], None] | None = None,
                 poll_s: float = 0.5) -> None:
+        if not is_writer():
+            return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         told = False
         while True:

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ..atomic import write_json, write_text
+from ..atomic import make_dir, remove, write_json, write_text
 from ..errors import SpecError
 from ..spec import Spec
 from .lock import RunLock
@@ -33,7 +33,7 @@ class RunDir(Unit):
 
     def create(self) -> None:
         """Make the directory and record the spec (checking a hash collision never mixes runs)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        make_dir(self.path)
         canonical = {"kind": self.spec.kind, **self.spec.canonical()}
         existing = self.path / "spec.json"
         if existing.exists():
@@ -49,8 +49,7 @@ class RunDir(Unit):
 
     def remove_stale_temporaries(self) -> None:
         """Delete temporary files left by a process killed mid-write (call under the lock)."""
-        for tmp in self.path.rglob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
+        remove(*self.path.rglob(".*.tmp"))
 
     # -- status -------------------------------------------------------------------------
     def status(self) -> str:

@@ -5,6 +5,7 @@ import json
 import os
 from pathlib import Path
 
+from ..atomic import make_dir
 from ..errors import TicketlabError
 from ..spec import Spec, spec_from_dict
 from .index import RunIndex
@@ -20,8 +21,16 @@ def default_runs_dir() -> Path:
 class RunStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root else default_runs_dir()
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.index = RunIndex(self.root / "index.sqlite")
+        make_dir(self.root)
+        self._index: RunIndex | None = None
+
+    @property
+    def index(self) -> RunIndex:
+        # Opened on first use: a sweep's worker reads and writes run directories but never
+        # the index, which only the driver writes.
+        if self._index is None:
+            self._index = RunIndex(self.root / "index.sqlite")
+        return self._index
 
     def run_dir(self, spec: Spec) -> RunDir:
         return RunDir(self.root / spec.run_id, spec)

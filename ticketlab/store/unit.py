@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..atomic import write_json
+from ..atomic import make_dir, remove, write_json
 from ..errors import CheckpointError
 
 if TYPE_CHECKING:  # torch loads only when tensors are read or written
@@ -26,7 +26,7 @@ class Unit:
 
     def child(self, name: str) -> "Unit":
         unit = Unit(self.path / name)
-        unit.path.mkdir(parents=True, exist_ok=True)
+        make_dir(unit.path)
         return unit
 
     # -- results ------------------------------------------------------------------------
@@ -43,7 +43,7 @@ class Unit:
     def finish(self, result: dict) -> None:
         """Record the result (this marks the unit finished) and drop the training checkpoint."""
         write_json(self.path / "result.json", result)
-        self.checkpoint_path.unlink(missing_ok=True)
+        remove(self.checkpoint_path)
 
     def write_json(self, name: str, obj: Any) -> None:
         write_json(self.path / name, obj)

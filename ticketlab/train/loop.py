@@ -4,6 +4,10 @@ Everything a step does is visible here: take a batch from the device-resident lo
 forward under autocast, backward, mask the gradients, step, mask the weights. The
 learning rate is a pure function of the step, the data order a pure function of
 (seed, epoch), so `state_dict()` at any step is enough to resume bit-identically.
+
+In a multi-process (DDP) job (`scale.distributed`) each rank trains on its slice of every
+global batch through a DDP wrapper of the same model; masks, running loss and evaluation
+records are made identical on all ranks, so every rank holds the state of the one run.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ import torch.nn.functional as F
 
 from ..data import DatasetSplits, DeviceLoader
 from ..progress import Progress
+from ..scale import distributed
 from ..sparse import Mask, MaskEnforcer
 from .checkpoint import rng_state, set_rng_state
 from .device import autocast, memory_format
@@ -31,6 +36,8 @@ class Trainer:
     def __init__(self, spec, model: torch.nn.Module, data: DatasetSplits, device: torch.device,
                  mask: Mask | None = None):
         self.spec, self.data, self.device = spec, data, device
+        if distributed.active():
+            distributed.check_batch_size(spec.batch_size)
         info = data.info
         augment = info.augment if spec.augment is None else spec.augment
         self.loader = DeviceLoader(data.train, spec.batch_size, seed=spec.order_seed, augment=augment,
@@ -40,6 +47,7 @@ class Trainer:
         self.eval_every = self.steps(spec.eval_every)
         self.memory_format = memory_format(device, getattr(model, "is_conv", False))
         self.model = model.to(device=device, memory_format=self.memory_format)
+        self._ddp: torch.nn.Module | None = None  # made at the first step of a DDP job (`ddp_model`)
         self.optimizer = build_optimizer(spec.optimizer, self.model.parameters(), lr=spec.lr,
                                          momentum=spec.momentum, nesterov=spec.nesterov,
                                          weight_decay=spec.weight_decay)
@@ -67,6 +75,8 @@ class Trainer:
     # -- masks --------------------------------------------------------------------------
     def set_mask(self, mask: Mask | None) -> None:
         """Enforce `mask` from now on: masked weights and their optimizer state become zero."""
+        if mask is not None:
+            mask = distributed.broadcast_mask(mask)  # in a DDP job, rank 0's: one mask for all ranks
         self.mask = mask
         self.enforcer = MaskEnforcer(self.model, mask) if mask is not None else None
         if self.enforcer is not None:
@@ -76,7 +86,8 @@ class Trainer:
     def state_dict(self) -> dict:
         state = {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "rng": rng_state(), "history": list(self.history),
-                 "loss_sum": self._loss_sum.detach().cpu(), "loss_count": self._loss_count}
+                 "loss_sum": distributed.mean_over_ranks(self._loss_sum).detach().cpu(),
+                 "loss_count": self._loss_count}
         if self.mask is not None:  # the mask may change during training (DST): it is part of the state
             state["mask"] = {n: t.cpu() for n, t in self.mask.items()}
         return state
@@ -122,7 +133,7 @@ class Trainer:
         if x.dim() == 4:
             x = x.contiguous(memory_format=self.memory_format)
         with autocast(self.device):
-            loss = F.cross_entropy(self.model(x), y)
+            loss = self.loss(x, y)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.on_backward is not None:
@@ -134,6 +145,24 @@ class Trainer:
             self.enforcer.apply_to_weights()
         self._loss_sum += loss.detach().float()
         self._loss_count += 1
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The mean loss of the batch; in a DDP job, this rank's share of it."""
+        if not distributed.active():
+            return F.cross_entropy(self.model(x), y)
+        # This rank's slice, summed and scaled by (ranks / global batch): DDP averages the
+        # ranks' gradients, so the update is the global batch's mean-loss update, also for a
+        # last batch that does not split evenly; and the mean over ranks of this loss is the
+        # global mean loss (`evaluate_now`).
+        logits = self.ddp_model()(distributed.shard(x))
+        return F.cross_entropy(logits, distributed.shard(y), reduction="sum") * (distributed.world_size() / len(y))
+
+    def ddp_model(self) -> torch.nn.Module:
+        """The DDP wrapper of `model`, made on first use: by then a method has loaded the
+        weights and mask it starts from (DDP starts every rank from rank 0's weights)."""
+        if self._ddp is None:
+            self._ddp = distributed.wrap(self.model, self.device)
+        return self._ddp
 
     def run(self, until: int | None = None, *, progress: Progress | None = None,
             checkpoint_every: int = 0, on_checkpoint: Callback | None = None,
@@ -161,16 +190,23 @@ class Trainer:
                     break
 
     def evaluate_now(self) -> dict:
-        """Evaluate on test (and validation) data, append to the history and return the record."""
+        """Evaluate on test (and validation) data, append to the history and return the record.
+
+        In a DDP job rank 0 evaluates and every rank appends its record, so that decisions
+        taken on the history (the best validation weights) are the same on every rank."""
         record = {"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 4),
                   "lr": self.optimizer.param_groups[0]["lr"],
-                  "train_loss": self._loss_sum.item() / max(self._loss_count, 1)}
+                  "train_loss": distributed.mean_over_ranks(self._loss_sum).item() / max(self._loss_count, 1)}
         self._loss_sum.zero_()
         self._loss_count = 0
+        record = distributed.from_rank0(lambda: self._scored(record))
+        self.history.append(record)
+        return record
+
+    def _scored(self, record: dict) -> dict:
         record["test"] = self.evaluate("test")
         if self.data.val is not None:
             record["val"] = self.evaluate("val")
-        self.history.append(record)
         return record
 
     def evaluate(self, split: str = "test") -> dict:
