@@ -87,3 +87,73 @@ def load_routed(run: str | os.PathLike, level: int, *, runs_dir: str | os.PathLi
     from .methods.rtl import load_routed as load
 
     return load(RunStore(runs_dir).open(os.fspath(run)), level, device)
+
+
+def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathLike | None = None,
+             **options) -> list[RunResult]:
+    """`run` each spec, in order. With `batch`, training specs that differ only in their
+    seed and have not started are trained together as one stacked computation
+    (`train.batched`), each into its own run directory; results equal separate runs to
+    float tolerance. Anything else (one member, a member with a checkpoint, other kinds)
+    runs one by one."""
+    done: dict[str, RunResult] = {}
+    if batch and not distributed.active():
+        for group in _seed_groups(specs, RunStore(runs_dir)):
+            done.update((r.run_id, r) for r in _run_train_group(group, runs_dir=runs_dir, **options))
+    return [done.get(s.run_id) or run(s, runs_dir=runs_dir, batch=batch, **options) for s in specs]
+
+
+def _seed_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
+    groups: dict[str, list[Spec]] = {}
+    for spec in specs:
+        run_dir = store.run_dir(spec)
+        if spec.kind == "train" and not run_dir.finished and not (run_dir.path / "checkpoint.pt").exists():
+            groups.setdefault(spec.replace(seed=0).run_id, []).append(spec)
+    return [g for g in groups.values() if len({s.run_id for s in g}) > 1]
+
+
+def _run_train_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str | None = None,
+                     progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
+                     wait: bool = True, record: bool = True) -> list[RunResult]:
+    from .context import RunContext
+    from .methods.train import run_train_batched
+    from .train.device import resolve_device
+
+    store = RunStore(runs_dir)
+    specs = list({s.run_id: s for s in specs}.values())
+    for spec in specs:
+        spec.preflight()
+    progress = progress or Progress()
+    dirs = [store.run_dir(s) for s in specs]
+    held = []
+    try:
+        for run_dir in dirs:
+            run_dir.create()
+            run_dir.lock.acquire(wait=wait, on_wait=progress.note)
+            held.append(run_dir)
+        if any(d.finished or (d.path / "checkpoint.pt").exists() for d in dirs):
+            return []  # another process got there first: each goes its own way
+        for run_dir in dirs:
+            run_dir.remove_stale_temporaries()
+            run_dir.set_status("running", device=str(resolve_device(device)), batched=len(dirs))
+            if record:
+                store.record(run_dir)
+        ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
+                         checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record)
+        try:
+            results = run_train_batched(specs, dirs, ctx)
+        except BaseException as err:
+            for run_dir in dirs:
+                run_dir.set_status("interrupted" if isinstance(err, KeyboardInterrupt) else "failed",
+                                   error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
+                if record:
+                    store.record(run_dir)
+            raise
+        for run_dir, result in zip(dirs, results):
+            run_dir.finish(result)
+            if record:
+                store.record(run_dir, result.get("metrics"))
+        return [_result(d, reused=False) for d in dirs]
+    finally:
+        for run_dir in held:
+            run_dir.lock.release()

@@ -32,16 +32,13 @@ def _common(parser: argparse.ArgumentParser, runs: bool = True) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _training_flags(parser: argparse.ArgumentParser, seeds: bool) -> None:
+def _training_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, help="e.g. lenet_300_100, conv4, cifar_resnet_20")
     parser.add_argument("--dataset", required=True, help="e.g. fashion_mnist, cifar10, mnist1d")
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, help="training length in epochs")
     length.add_argument("--steps", type=int, help="training length in iterations")
-    if seeds:
-        parser.add_argument("--seeds", default="0", help="comma list of seeds, one run each (default 0)")
-    else:
-        parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma list of seeds, one run each (default 0)")
 
 
 def _density_flags(parser: argparse.ArgumentParser) -> None:
@@ -56,12 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticketlab", description="A laboratory for lottery-ticket research.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    train = sub.add_parser("train", help="train one dense network")
-    _training_flags(train, seeds=False)
+    train = sub.add_parser("train", help="train a dense network (one run per seed)")
+    _training_flags(train)
+    train.add_argument("--batch-seeds", action="store_true", help="train the seeds together as one stacked "
+                       "computation (same results to float tolerance; faster on a GPU)")
     _common(train)
 
     imp = sub.add_parser("imp", help="iterative magnitude pruning with rewinding and controls")
-    _training_flags(imp, seeds=True)
+    _training_flags(imp)
     imp.add_argument("--levels", type=int, default=10, help="pruning levels after the dense level 0 (default 10)")
     imp.add_argument("--prune-fraction", type=float, default=0.2, help="fraction of surviving weights removed per level")
     imp.add_argument("--scope", default="global", help="global (one threshold) or layerwise")
@@ -77,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(imp)
 
     pai = sub.add_parser("pai", help="prune at initialization (SNIP, GraSP, SynFlow, random), then train")
-    _training_flags(pai, seeds=True)
+    _training_flags(pai)
     pai.add_argument("--method", required=True, help="snip, grasp, synflow or random")
     _density_flags(pai)
     pai.add_argument("--batches", type=int, default=1, help="batches scored by SNIP and GraSP (default 1)")
@@ -86,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(pai)
 
     dst = sub.add_parser("dst", help="dynamic sparse training (SET, RigL)")
-    _training_flags(dst, seeds=True)
+    _training_flags(dst)
     dst.add_argument("--method", required=True, help="set or rigl")
     _density_flags(dst)
     dst.add_argument("--distribution", default="erk", help="layer densities: erk (default) or uniform")
@@ -96,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(dst)
 
     rst = sub.add_parser("rst", help="dual lottery tickets: random sparse network transformation")
-    _training_flags(rst, seeds=True)
+    _training_flags(rst)
     rst.add_argument("--density", type=float, required=True, help="fraction of the pruned layers' weights kept")
     rst.add_argument("--reg-step", type=float, default=1e-4, help="penalty increment (default 1e-4)")
     rst.add_argument("--reg-every", type=int, default=5, help="iterations between increments (default 5)")
@@ -109,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(rst)
 
     rtl = sub.add_parser("rtl", help="Routing the Lottery: one ticket per class, cluster or environment")
-    _training_flags(rtl, seeds=True)
+    _training_flags(rtl)
     rtl.add_argument("--partition", default="class", help="class (default), mapping:FILE (class -> group), "
                      "cluster:K, cluster:K:features, environment or environment:C1,C2,...")
     rtl.add_argument("--sparsity", default="0.25,0.5,0.75", help="comma list of target sparsities (0.25,0.5,0.75)")
@@ -240,9 +239,10 @@ def _run_specs(specs, args) -> int:
         if not store.run_dir(spec).finished:
             spec.preflight()
     progress = make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty())
-    results = [api.run(spec, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
-                       progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
-                       wait=not args.no_wait, batch=getattr(args, "batch_controls", False)) for spec in specs]
+    results = api.run_many(specs, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
+                           progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
+                           wait=not args.no_wait,
+                           batch=getattr(args, "batch_controls", False) or getattr(args, "batch_seeds", False))
     if args.json:
         docs = [r.as_json() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))
@@ -349,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
-            return _run_specs([spec_from_train_args(args)], args)
+            return _run_specs([spec_from_train_args(args, seed=s) for s in number_list(args.seeds, "--seeds", int)],
+                              args)
         if args.command == "imp":
             return _run_specs(imp_specs(args), args)
         if args.command == "rst":

@@ -75,9 +75,9 @@ def rtl_specs(args):
     return [spec.replace(train=spec.train.replace(seed=s)) for s in number_list(args.seeds, "--seeds", int)]
 
 
-def spec_from_train_args(args, seed=None, overrides=None):
+def spec_from_train_args(args, seed: int, overrides=None):
     from .spec import TrainSpec
-    fields = {"model": args.model, "dataset": args.dataset, "seed": args.seed if seed is None else seed}
+    fields = {"model": args.model, "dataset": args.dataset, "seed": seed}
     if args.epochs is not None:
         fields["duration"] = f"{args.epochs}ep"
     if args.steps is not None:

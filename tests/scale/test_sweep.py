@@ -142,8 +142,9 @@ def test_local_sweep_equals_serial_resumes_a_killed_worker_and_skips_finished_ru
     _check_backend("local", tmp_path)
 
 
-def test_ray_sweep_on_a_local_two_cpu_cluster(tmp_path):
+def test_ray_sweep_on_a_local_two_cpu_cluster(tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
+    monkeypatch.setenv("RAY_worker_niceness", "0")  # as the backend does when it starts the cluster
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         _check_backend("ray", tmp_path)

@@ -71,3 +71,26 @@ def test_lock_says_who_holds_it(tmp_path):
     lock = RunLock(path)
     lock.acquire(wait=False)  # the kernel released the dead holder's lock
     lock.release()
+
+
+def test_a_running_status_without_its_lock_reads_interrupted(tiny_spec, tmp_path):
+    store = RunStore(tmp_path / "runs")
+    run = store.run_dir(tiny_spec)
+    run.create()
+    run.set_status("running")
+    # what a process killed outright leaves: "running" on disk, and no one holding the lock
+    assert run.status() == "interrupted"
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time; f = open(sys.argv[1], 'a'); "
+                               "fcntl.flock(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)",
+                               str(run.path / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert run.status() == "running"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.status() == "interrupted"
+    # a sweep's verdict "failed" survives a sync of the index
+    store.index.record(run.run_id, run.spec.kind, "failed", run.spec.to_dict(), str(run.path))
+    store.sync()
+    assert store.index.get(run.run_id)["status"] == "failed"

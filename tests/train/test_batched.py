@@ -1,5 +1,6 @@
 """Batched tickets: each member of a stacked run ends where it would alone."""
 import copy
+import json
 
 import pytest
 import torch
@@ -76,3 +77,28 @@ def test_refusals():
     a.run(until=3)
     with pytest.raises(ValueError, match="same step"):
         BatchedTrainer([a, b])
+
+
+def test_train_seeds_batched_equal_separate_runs_and_leave_the_same_files(tiny_spec, tmp_path):
+    from safetensors.torch import load_file
+
+    from ticketlab import api
+
+    specs = [tiny_spec.replace(seed=s) for s in (0, 1, 2)]
+    separate = [api.run(s, runs_dir=tmp_path / "separate") for s in specs]
+    # a member that has finished is reused; the two others train together
+    api.run(specs[2], runs_dir=tmp_path / "batched")
+    results = api.run_many(specs, batch=True, runs_dir=tmp_path / "batched")
+    assert [r.run_id for r in results] == [s.run_id for s in specs]
+    assert [r.reused for r in results] == [False, False, True]
+    for spec, alone in zip(specs, separate):
+        here = tmp_path / "batched" / spec.run_id
+        ref = tmp_path / "separate" / spec.run_id
+        assert sorted(p.name for p in here.iterdir()) == sorted(p.name for p in ref.iterdir())
+        for name in ("init.safetensors", "model.safetensors"):
+            a, b = load_file(str(here / name)), load_file(str(ref / name))
+            for key in b:
+                torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+        batched = json.loads((here / "result.json").read_text())["metrics"]
+        assert batched["test_accuracy"] == pytest.approx(alone.metrics["test_accuracy"], abs=0.01)
+    assert json.loads((tmp_path / "batched" / specs[0].run_id / "result.json").read_text())["metrics"]["batched"] == 2

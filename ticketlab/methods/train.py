@@ -148,3 +148,19 @@ def run_train(spec: TrainSpec, run: RunDir, ctx: RunContext) -> dict:
     trainer = Trainer(spec, model, data, ctx.device)
     metrics = train_unit(trainer, run, ctx, f"train {spec.model} on {spec.dataset}")
     return {"metrics": metrics, "final": trainer.history[-1]}
+
+
+def run_train_batched(specs: list[TrainSpec], runs: list[RunDir], ctx: RunContext) -> list[dict]:
+    """`run_train` for specs that differ only in their seed, trained as one stacked
+    computation: the data loaded once, each member with its own init and data order."""
+    first = specs[0]
+    data = load_dataset(first.dataset, data_dir=ctx.data_dir, val_size=first.val_size,
+                        val_seed=VAL_SPLIT_SEED, device=ctx.device)
+    trainers = []
+    for spec, run in zip(specs, runs):
+        model = seeded_model(spec, data.info, spec.seed)
+        run.save_tensors("init.safetensors", model.state_dict())
+        trainers.append(Trainer(spec, model, data, ctx.device))
+    seeds = ",".join(str(s.seed) for s in specs)
+    metrics = train_units_batched(trainers, runs, ctx, f"train {first.model} on {first.dataset}, seeds {seeds}")
+    return [{"metrics": m, "final": t.history[-1]} for m, t in zip(metrics, trainers)]

@@ -130,6 +130,10 @@ class RayBackend:
         self.ray = ray
         self._started = not ray.is_initialized()
         if self._started:
+            if not address:
+                # Ray starts its workers at nice 15; on a machine with anything else running,
+                # a local sweep's runs (the work the user waits for) would then crawl.
+                os.environ.setdefault("RAY_worker_niceness", "0")
             try:
                 # A task's error comes back to the driver; its log is in the run directory.
                 ray.init(address=address, num_cpus=None if address else num_cpus, include_dashboard=False,

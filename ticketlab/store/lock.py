@@ -56,6 +56,22 @@ class RunLock:
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
         self._fd = fd
 
+    def is_held(self) -> bool:
+        """Whether some process holds the lock now (read only: a test lock, released at once)."""
+        if self._fd is not None:
+            return True
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the test lock too
+        return False
+
     def release(self) -> None:
         if self._fd is not None:
             os.ftruncate(self._fd, 0)

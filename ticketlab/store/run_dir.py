@@ -56,9 +56,14 @@ class RunDir(Unit):
         if self.finished:
             return "finished"
         try:
-            return json.loads((self.path / "status.json").read_text())["status"]
+            status = json.loads((self.path / "status.json").read_text())["status"]
         except (OSError, ValueError, KeyError):
             return "new"
+        # A process killed outright (SIGKILL, a lost node) leaves "running" behind; the
+        # lock, which the kernel dropped with it, tells the truth.
+        if status == "running" and not self.lock.is_held():
+            return "interrupted"
+        return status
 
     def set_status(self, status: str, **extra: Any) -> None:
         write_json(self.path / "status.json", {"status": status, "pid": os.getpid(),

@@ -64,6 +64,8 @@ class RunStore:
                 continue
             known = self.index.get(run.run_id)
             status = run.status()
+            if known is not None and known["status"] == "failed" and status == "interrupted":
+                continue  # a sweep gave up on it after its retries: keep the driver's verdict
             if known is None or known["status"] != status:
                 metrics = run.result().get("metrics") if run.finished else None
                 self.record(run, metrics)
