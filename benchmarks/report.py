@@ -51,7 +51,7 @@ def run_timed(name: str, specs: list, runs_dir: str | None, every_s: float = 120
     previous = RESULTS / f"{name}.json"
     if all(r.reused for r in results) and previous.exists():
         kept = json.loads(previous.read_text())
-        minutes, command = kept["minutes"], kept["command"]
+        minutes, command = kept.get("minutes", minutes), kept.get("command", command)
     store = RunStore(folder)
     return [store.open(r.run_id) for r in results], minutes, command
 
