@@ -131,9 +131,9 @@ def collect(seeds, runs_dir, finished_only: bool = False) -> tuple[dict, list]:
                 add(row, "IMP on 20", levels20[level]["test_accuracy"])
                 add(row, "IMP-20 density", levels20[level]["density"])
                 add(row, "one-shot on 20", levels20[level]["controls"]["oneshot"]["test_accuracy"])
-            for method in ("snip", "grasp"):
+            for method, column in (("snip", "SNIP"), ("grasp", "GraSP")):
                 if (method, level) in by:
-                    add(row, method.upper(), by[(method, level)].result()["metrics"]["test_accuracy"])
+                    add(row, column, by[(method, level)].result()["metrics"]["test_accuracy"])
             if ("stretch32", level) in by:
                 add(row, "elastic 14->32", by[("stretch32", level)].result()["ticket"]["test_accuracy"])
             if ("squeeze14", level) in by:
