@@ -66,34 +66,38 @@ def time_batched(members: list[Trainer], steps: int, device) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--steps", type=int, default=60, help="timed steps per member, LeNet-300-100")
+    parser.add_argument("--conv-steps", type=int, default=6,
+                        help="timed steps per member, Conv-4 (compute-bound on a CPU: ~0.4 s a step)")
     parser.add_argument("--members", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8, 16])
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = resolve_device(args.device)
     data = load_dataset("fashion_mnist", device=device)
     rows, figures = [], []
-    for model in ("lenet_300_100", "conv4"):
+    for model, steps in (("lenet_300_100", args.steps), ("conv4", args.conv_steps)):
         for m in args.members:
             seq, bat = [], []
             for _ in range(3):
-                seq.append(time_sequential(trainers(model, m, data, device), args.steps, device))
-                bat.append(time_batched(trainers(model, m, data, device), args.steps, device))
+                seq.append(time_sequential(trainers(model, m, data, device), steps, device))
+                bat.append(time_batched(trainers(model, m, data, device), steps, device))
             s, b = statistics.median(seq), statistics.median(bat)
-            figures.append({"model": model, "members": m, "sequential_s": s, "batched_s": b,
-                            "sequential_member_steps_per_s": m * args.steps / s,
-                            "batched_member_steps_per_s": m * args.steps / b, "speedup": s / b})
-            rows.append([model, m, f"{m * args.steps / s:.1f}", f"{m * args.steps / b:.1f}", f"{s / b:.2f}x"])
+            figures.append({"model": model, "members": m, "steps": steps, "sequential_s": s, "batched_s": b,
+                            "sequential_member_steps_per_s": m * steps / s,
+                            "batched_member_steps_per_s": m * steps / b, "speedup": s / b})
+            rows.append([model, m, f"{m * steps / s:.1f}", f"{m * steps / b:.1f}", f"{s / b:.2f}x"])
             print(rows[-1], flush=True)
     markdown = f"""## Batched tickets ({machine()})
 
-`python benchmarks/batched_tickets.py --steps {args.steps}`: M masked networks (own init, mask
-and data order) trained as one stacked `vmap` computation against one after another,
-interleaved, medians of 3. Throughput in member-steps per second (batch 128).
+`python benchmarks/batched_tickets.py --steps {args.steps} --conv-steps {args.conv_steps}`: M masked
+networks (own init, mask and data order) trained as one stacked `vmap` computation against one
+after another, interleaved, medians of 3 ({args.steps} timed steps per member for LeNet-300-100,
+{args.conv_steps} for Conv-4). Throughput in member-steps per second (batch 128).
 
 {table(["model", "M", "one after another", "batched", "speed-up"], rows)}
 """
-    save(f"batched_tickets_{device.type}", {"machine": machine(), "steps": args.steps, "figures": figures}, markdown)
+    save(f"batched_tickets_{device.type}", {"machine": machine(), "steps": args.steps, "conv_steps": args.conv_steps,
+                                            "figures": figures}, markdown)
 
 
 if __name__ == "__main__":

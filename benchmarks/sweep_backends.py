@@ -51,7 +51,9 @@ def main() -> None:
                 + f"\n\nLargest test-accuracy difference from {backends[0]}, per run: "
                 + ", ".join(f"{b} {g:.2f} points" for b, g in gaps.items())
                 + " (the serial runs use every core's thread, the workers one each: the same sums in "
-                "another order).\n")
+                "another order, which 2 epochs of SGD amplify). Identical run for run: "
+                + (", ".join(f"{a} and {b} {'yes' if accuracy[a] == accuracy[b] else 'no'}"
+                             for i, a in enumerate(backends) for b in backends[i + 1:]) or "-") + ".\n")
     print(markdown)
     save("sweep_backends", {"machine": machine(), "cores": os.cpu_count(), "runs": args.runs,
                             "epochs": args.epochs, "seconds": seconds, "accuracy": accuracy}, markdown)

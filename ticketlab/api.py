@@ -91,36 +91,43 @@ def load_routed(run: str | os.PathLike, level: int, *, runs_dir: str | os.PathLi
 
 def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathLike | None = None,
              **options) -> list[RunResult]:
-    """`run` each spec, in order. With `batch`, training specs that differ only in their
-    seed and have not started are trained together as one stacked computation
-    (`train.batched`), each into its own run directory; results equal separate runs to
-    float tolerance. Anything else (one member, a member with a checkpoint, other kinds)
-    runs one by one."""
+    """`run` each spec, in order. With `batch`, runs that have not started and can share
+    one stacked computation (`methods.BATCHED_RUNNERS`: the seeds of a training, PaI runs
+    of one training setting) are trained together, each into its own run directory;
+    results equal separate runs to float tolerance. Anything else (a single member, a
+    member with a checkpoint, other kinds) runs one by one, with `batch` passed on (IMP
+    batches a level's controls)."""
     done: dict[str, RunResult] = {}
-    if batch and not distributed.active():
-        for group in _seed_groups(specs, RunStore(runs_dir)):
-            done.update((r.run_id, r) for r in _run_train_group(group, runs_dir=runs_dir, **options))
+    if batch and distributed.world_size() == 1:  # under torchrun each run goes through DDP instead
+        for group in _batch_groups(specs, RunStore(runs_dir)):
+            done.update((r.run_id, r) for r in _run_group(group, runs_dir=runs_dir, **options))
     return [done.get(s.run_id) or run(s, runs_dir=runs_dir, batch=batch, **options) for s in specs]
 
 
-def _seed_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
-    groups: dict[str, list[Spec]] = {}
+def _batch_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
+    from .methods import BATCHED_RUNNERS
+
+    groups: dict[str, dict[str, Spec]] = {}
     for spec in specs:
         run_dir = store.run_dir(spec)
-        if spec.kind == "train" and not run_dir.finished and not (run_dir.path / "checkpoint.pt").exists():
-            groups.setdefault(spec.replace(seed=0).run_id, []).append(spec)
-    return [g for g in groups.values() if len({s.run_id for s in g}) > 1]
+        if spec.kind not in BATCHED_RUNNERS or run_dir.finished or (run_dir.path / "checkpoint.pt").exists():
+            continue
+        key = BATCHED_RUNNERS[spec.kind][0](spec)
+        if key is not None:
+            groups.setdefault(key, {})[spec.run_id] = spec
+    return [list(g.values()) for g in groups.values() if len(g) > 1]
 
 
-def _run_train_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str | None = None,
-                     progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
-                     wait: bool = True, record: bool = True) -> list[RunResult]:
+def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str | None = None,
+               progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
+               wait: bool = True, record: bool = True) -> list[RunResult]:
+    """Run a batch group: the lifecycle of `run` (locks, status, index) for each member,
+    one computation for all."""
     from .context import RunContext
-    from .methods.train import run_train_batched
+    from .methods import BATCHED_RUNNERS
     from .train.device import resolve_device
 
     store = RunStore(runs_dir)
-    specs = list({s.run_id: s for s in specs}.values())
     for spec in specs:
         spec.preflight()
     progress = progress or Progress()
@@ -141,7 +148,7 @@ def _run_train_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device:
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record)
         try:
-            results = run_train_batched(specs, dirs, ctx)
+            results = BATCHED_RUNNERS[specs[0].kind][1](specs, dirs, ctx)
         except BaseException as err:
             for run_dir in dirs:
                 run_dir.set_status("interrupted" if isinstance(err, KeyboardInterrupt) else "failed",

@@ -49,14 +49,18 @@ def _density_flags(parser: argparse.ArgumentParser) -> None:
                         help="a layer never pruned, e.g. output (repeatable)")
 
 
+def _batch_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--batch", action="store_true", help=f"train {what} together as one stacked computation "
+                        "(the same results to float tolerance, each in its own run directory; faster on a GPU)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ticketlab", description="A laboratory for lottery-ticket research.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = sub.add_parser("train", help="train a dense network (one run per seed)")
     _training_flags(train)
-    train.add_argument("--batch-seeds", action="store_true", help="train the seeds together as one stacked "
-                       "computation (same results to float tolerance; faster on a GPU)")
+    _batch_flag(train, "the seeds")
     _common(train)
 
     imp = sub.add_parser("imp", help="iterative magnitude pruning with rewinding and controls")
@@ -82,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     pai.add_argument("--batches", type=int, default=1, help="batches scored by SNIP and GraSP (default 1)")
     pai.add_argument("--iterations", type=int, default=100, help="SynFlow's pruning rounds (default 100)")
     pai.add_argument("--score-at", default="0it", help="score after this much dense training (default: at init)")
+    _batch_flag(pai, "the densities and seeds")
     _common(pai)
 
     dst = sub.add_parser("dst", help="dynamic sparse training (SET, RigL)")
@@ -119,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     rtl.add_argument("--severity", type=int, default=3, help="severity of the environment corruptions (3)")
     rtl.add_argument("--dense-layer", action="append", default=[], metavar="LAYER", help="a layer never pruned")
     rtl.add_argument("--no-baselines", action="store_true", help="skip the IMP single and multiple models")
+    _batch_flag(rtl, "each extraction round's subsets and the independent-models baseline")
     _common(rtl)
 
     inr = sub.add_parser("rtl-inr", help="Routing the Lottery on an image (implicit neural representation)")
@@ -242,7 +248,7 @@ def _run_specs(specs, args) -> int:
     results = api.run_many(specs, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
                            progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
                            wait=not args.no_wait,
-                           batch=getattr(args, "batch_controls", False) or getattr(args, "batch_seeds", False))
+                           batch=getattr(args, "batch_controls", False) or getattr(args, "batch", False))
     if args.json:
         docs = [r.as_json() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))

@@ -102,3 +102,25 @@ def test_train_seeds_batched_equal_separate_runs_and_leave_the_same_files(tiny_s
         batched = json.loads((here / "result.json").read_text())["metrics"]
         assert batched["test_accuracy"] == pytest.approx(alone.metrics["test_accuracy"], abs=0.01)
     assert json.loads((tmp_path / "batched" / specs[0].run_id / "result.json").read_text())["metrics"]["batched"] == 2
+
+
+def test_pai_densities_and_seeds_batched_equal_separate_runs(tiny_spec, tmp_path):
+    from safetensors.torch import load_file
+
+    from ticketlab import api
+    from ticketlab.spec import PaiSpec
+
+    specs = [PaiSpec(train=tiny_spec.replace(seed=seed), method=method, density=density)
+             for seed, method, density in ((0, "snip", 0.3), (0, "snip", 0.1), (1, "random", 0.2))]
+    separate = [api.run(s, runs_dir=tmp_path / "separate") for s in specs]
+    results = api.run_many(specs, batch=True, runs_dir=tmp_path / "batched")
+    assert [r.reused for r in results] == [False] * 3
+    for spec, alone in zip(specs, separate):
+        here, ref = tmp_path / "batched" / spec.run_id, tmp_path / "separate" / spec.run_id
+        assert json.loads((here / "result.json").read_text())["metrics"]["batched"] == 3
+        mask_a, mask_b = load_file(str(here / "mask.safetensors")), load_file(str(ref / "mask.safetensors"))
+        assert all(torch.equal(mask_a[k], mask_b[k]) for k in mask_b)
+        a, b = load_file(str(here / "model.safetensors")), load_file(str(ref / "model.safetensors"))
+        for key in b:
+            torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+        assert results[specs.index(spec)].metrics["density"] == alone.metrics["density"]

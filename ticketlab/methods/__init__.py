@@ -8,6 +8,7 @@ from .dst import run_dst
 from .elastic import run_elastic
 from .imp import run_imp
 from .lmc import run_lmc
+from . import pai, train
 from .pai import run_pai
 from .pools import run_pools
 from .rst import run_rst
@@ -19,3 +20,8 @@ RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc, "pai": run_pai, "
            "rst": run_rst, "pools": run_pools,
            "elastic": run_elastic, "rtl": run_rtl,
            "rtl_inr": run_rtl_inr}
+
+# Kinds whose runs can train together as one stacked computation (`api.run_many(batch=True)`):
+# kind -> (the key that runs must share to be batched, or None; the runner for a group).
+BATCHED_RUNNERS = {"train": (train.batch_key, train.run_train_batched),
+                   "pai": (pai.batch_key, pai.run_pai_batched)}

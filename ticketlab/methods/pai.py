@@ -16,8 +16,8 @@ from ..prune import pai_mask
 from ..sparse import Mask
 from ..baseline_specs import PaiSpec
 from ..store import RunDir
-from ..train import Trainer
-from .train import derived_seed, layer_report, prepare, train_unit
+from ..train import Trainer, to_steps
+from .train import derived_seed, layer_report, load_train_data, prepare, seeded_model, train_unit, train_units_batched
 
 
 def choose_mask(spec: PaiSpec, trainer: Trainer, ignore: set[str]) -> Mask:
@@ -29,6 +29,31 @@ def choose_mask(spec: PaiSpec, trainer: Trainer, ignore: set[str]) -> Mask:
                            trainer.device)
     batches = itertools.islice(trainer.loader.epoch(0), spec.batches)
     return pai_mask(spec.method, model, batches, spec.density, ignore=ignore, iterations=spec.iterations)
+
+
+def batch_key(spec: PaiSpec) -> str | None:
+    """PaI runs that start training at step 0 with the same training settings but for the
+    seed (any method, density or dense layers) can be trained together."""
+    return "pai:" + spec.train.replace(seed=0).run_id if to_steps(spec.score_at, 1) == 0 else None
+
+
+def run_pai_batched(specs: list[PaiSpec], runs: list[RunDir], ctx: RunContext) -> list[dict]:
+    """`run_pai` for runs of one `batch_key`: each scored and masked at its own init,
+    then all trained as one stacked computation (`train.batched`)."""
+    data = load_train_data(specs[0].train, ctx)
+    trainers = []
+    for spec, run in zip(specs, runs):
+        model = seeded_model(spec.train, data.info, spec.train.seed)
+        ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
+        trainer = Trainer(spec.train, model, data, ctx.device)
+        mask = choose_mask(spec, trainer, ignore)
+        trainer.set_mask(mask)
+        run.save_mask("mask.safetensors", mask)
+        trainers.append(trainer)
+    names = ", ".join(f"{s.method} {s.density:g}" for s in specs)
+    metrics = train_units_batched(trainers, runs, ctx, f"pai {names}")
+    return [{"metrics": {"method": s.method, "density": round(t.mask.density(), 6), **m}, "layers": layer_report(t.mask)}
+            for s, t, m in zip(specs, trainers, metrics)]
 
 
 def run_pai(spec: PaiSpec, run: RunDir, ctx: RunContext) -> dict:

@@ -48,7 +48,7 @@ from ..prune.magnitude import smallest_to_remove
 from ..sparse import Mask
 from ..spec import RtlSpec
 from ..store import RunDir, Unit
-from ..train.routed import RoutedNet, one_vs_rest, train_routed
+from ..train.routed import RoutedNet, one_vs_rest, train_routed, train_routed_stacked
 from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores, spearman
 from .train import derived_seed, finished_source, seeded_model
 
@@ -165,6 +165,21 @@ class RtlJob:
         train_routed(net, batches, steps, self.spec.train)
         return self.prune(mask, dict(net.model.named_parameters()), target)
 
+    def extract_subsets(self, masks: list[Mask], round_: int, sparsity: float) -> list[Mask]:
+        """One extraction round of every subset: each trains from theta_0 under its mask
+        and loses its smallest weights; with `--batch`, all of them as one stacked computation."""
+        batches = [lambda step, k=k, g=self._generator("extract", round_, k): (0, *self.subset_batch(k, g))
+                   for k in range(self.k)]
+        todo = [k for k in range(self.k) if self.kept(masks[k]) > self.target_kept(sparsity, masks[k])]
+        if not (self.ctx.batch and len(todo) > 1):
+            return [self.extract_one(masks[k], batches[k], self.steps_per_round, sparsity) for k in range(self.k)]
+        nets = [RoutedNet(self.fresh(), [masks[k]]) for k in todo]
+        train_routed_stacked(nets, [batches[k] for k in todo], self.steps_per_round, self.spec.train)
+        new = list(masks)
+        for k, net in zip(todo, nets):
+            new[k] = self.prune(masks[k], dict(net.model.named_parameters()), self.target_kept(sparsity, masks[k]))
+        return new
+
     def extraction(self):
         """Yield (sparsity, masks, single mask) at each target, resuming from the saved rounds."""
         unit = self.run.child("extraction")
@@ -183,12 +198,7 @@ class RtlJob:
                     continue
                 self.ctx.progress.note(f"rtl extraction round {round_}: density {self.kept(masks[0]) / self.size(masks[0]):.2%}"
                                        f" -> {1 - sparsity:.2%}")
-                new = []
-                for k in range(self.k):
-                    g = self._generator("extract", round_, k)
-                    new.append(self.extract_one(masks[k], lambda step, k=k, g=g: (0, *self.subset_batch(k, g)),
-                                                self.steps_per_round, sparsity))
-                masks = new
+                masks = self.extract_subsets(masks, round_, sparsity)
                 if self.spec.baselines:
                     g = self._generator("extract", round_, "single")
                     single = self.extract_one(single, lambda step: (0, *self.all_batch(g)),
@@ -266,13 +276,14 @@ class RtlJob:
     def multiple(self, unit: Unit, masks: list[Mask]) -> dict:
         if unit.finished:
             return unit.result()
-        nets = []
-        for k, mask in enumerate(masks):
-            net = RoutedNet(self.fresh(), [mask])
-            g = self._generator("multiple", unit.path.parent.name, k)
-            train_routed(net, lambda step, k=k, g=g: (0, *self.subset_batch(k, g)), self.joint_steps // self.k,
-                         self.spec.train)
-            nets.append(net)
+        nets = [RoutedNet(self.fresh(), [mask]) for mask in masks]
+        batches = [lambda step, k=k, g=self._generator("multiple", unit.path.parent.name, k):
+                   (0, *self.subset_batch(k, g)) for k in range(self.k)]
+        if self.ctx.batch:  # the K independent models as one stacked computation
+            train_routed_stacked(nets, batches, self.joint_steps // self.k, self.spec.train)
+        else:
+            for net, fn in zip(nets, batches):
+                train_routed(net, fn, self.joint_steps // self.k, self.spec.train)
         result = {**self.score_each(nets), "params": sum(self.params(m, self.model) for m in masks)}
         unit.finish(result)
         return result

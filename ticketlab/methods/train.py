@@ -22,10 +22,14 @@ from ..train import Trainer, to_steps
 VAL_SPLIT_SEED = 0
 
 
+def load_train_data(spec: TrainSpec, ctx: RunContext):
+    return load_dataset(spec.dataset, data_dir=ctx.data_dir, val_size=spec.val_size,
+                        val_seed=VAL_SPLIT_SEED, device=ctx.device)
+
+
 def prepare(spec: TrainSpec, ctx: RunContext):
     """Load the data and build the seeded model (the same init for the same seed)."""
-    data = load_dataset(spec.dataset, data_dir=ctx.data_dir, val_size=spec.val_size,
-                        val_seed=VAL_SPLIT_SEED, device=ctx.device)
+    data = load_train_data(spec, ctx)
     return data, seeded_model(spec, data.info, spec.seed)
 
 
@@ -150,12 +154,16 @@ def run_train(spec: TrainSpec, run: RunDir, ctx: RunContext) -> dict:
     return {"metrics": metrics, "final": trainer.history[-1]}
 
 
+def batch_key(spec: TrainSpec) -> str:
+    """Trainings that differ only in their seed can be trained together."""
+    return "train:" + spec.replace(seed=0).run_id
+
+
 def run_train_batched(specs: list[TrainSpec], runs: list[RunDir], ctx: RunContext) -> list[dict]:
     """`run_train` for specs that differ only in their seed, trained as one stacked
     computation: the data loaded once, each member with its own init and data order."""
     first = specs[0]
-    data = load_dataset(first.dataset, data_dir=ctx.data_dir, val_size=first.val_size,
-                        val_seed=VAL_SPLIT_SEED, device=ctx.device)
+    data = load_train_data(first, ctx)
     trainers = []
     for spec, run in zip(specs, runs):
         model = seeded_model(spec, data.info, spec.seed)

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import copy
+
 import torch
 import torch.nn.functional as F
-from torch.func import functional_call
+from torch.func import functional_call, stack_module_state, vmap
 
 from ..progress import Progress
 from ..sparse import Mask
@@ -91,11 +93,7 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
     optimizer = build_optimizer(spec.optimizer, model.parameters(), lr=spec.lr, momentum=spec.momentum,
                                 nesterov=spec.nesterov, weight_decay=spec.weight_decay)
     base = [g["lr"] for g in optimizer.param_groups]
-    to_steps = getattr(spec, "steps", None)  # a TrainSpec's milestones and warm-up are durations
-    milestones = [to_steps(m) for m in getattr(spec, "milestones", ())] if to_steps else []
-    warmup = to_steps(spec.warmup) if to_steps and getattr(spec, "warmup", "") else 0
-    factor = lr_factor(spec.schedule, total_steps=max(steps, 1), milestones=milestones, gamma=spec.gamma,
-                       warmup_steps=warmup)
+    factor = _schedule(spec, steps)
     weights = dict(model.named_parameters())
     masked = [weights[n] for n in net.names]
     total = torch.zeros((), device=masked[0].device)
@@ -108,23 +106,83 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
         loss = loss_fn(net.forward(x, k), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        before = [p.detach().clone() for p in masked]
-        state_before = [{key: v.clone() for key, v in optimizer.state.get(p, {}).items()
-                         if torch.is_tensor(v) and v.shape == p.shape} for p in masked]
-        optimizer.step()
-        with torch.no_grad():  # the update, and the optimizer state's, land inside m_k only
-            for p, old, old_state, name in zip(masked, before, state_before, net.names):
-                keep = net.masks[k][name]
-                p.copy_(torch.where(keep, p, old))
-                for key, value in optimizer.state.get(p, {}).items():
-                    if torch.is_tensor(value) and value.shape == p.shape:
-                        value.copy_(torch.where(keep, value, old_state.get(key, torch.zeros_like(value))))
+        _masked_step(optimizer, masked, [net.masks[k][n] for n in net.names])
         total += loss.detach()
         if progress is not None and (step + 1) % 100 == 0:
             progress.advance(step + 1)
     if progress is not None:
         progress.stop()
     return float(total) / max(steps, 1)
+
+
+def _schedule(spec, steps: int) -> Callable[[int], float]:
+    to_steps = getattr(spec, "steps", None)  # a TrainSpec's milestones and warm-up are durations
+    milestones = [to_steps(m) for m in getattr(spec, "milestones", ())] if to_steps else []
+    warmup = to_steps(spec.warmup) if to_steps and getattr(spec, "warmup", "") else 0
+    return lr_factor(spec.schedule, total_steps=max(steps, 1), milestones=milestones, gamma=spec.gamma,
+                     warmup_steps=warmup)
+
+
+def _masked_step(optimizer, masked: list[torch.Tensor], keeps: list[torch.Tensor]) -> None:
+    """`optimizer.step()` whose update, and the optimizer state's, land inside the masks only."""
+    before = [p.detach().clone() for p in masked]
+    state_before = [{key: v.clone() for key, v in optimizer.state.get(p, {}).items()
+                     if torch.is_tensor(v) and v.shape == p.shape} for p in masked]
+    optimizer.step()
+    with torch.no_grad():
+        for p, old, old_state, keep in zip(masked, before, state_before, keeps):
+            p.copy_(torch.where(keep, p, old))
+            for key, value in optimizer.state.get(p, {}).items():
+                if torch.is_tensor(value) and value.shape == p.shape:
+                    value.copy_(torch.where(keep, value, old_state.get(key, torch.zeros_like(value))))
+
+
+def train_routed_stacked(nets: list[RoutedNet], batches: list[BatchFn], steps: int, spec) -> list[float]:
+    """`train_routed` for M one-mask networks of one architecture, each with its own
+    weights, mask, batches and BatchNorm statistics, as one stacked computation
+    (`torch.func.stack_module_state` + `vmap`; RTL's extraction rounds and its
+    independent-models baseline). Each member ends where `train_routed` would take it
+    alone, to float tolerance; returns each member's mean training loss."""
+    models = [n.model for n in nets]
+    for model in models:
+        model.train()
+    params, model_buffers = stack_module_state(models)
+    # Float buffers from each net's subset-0 statistics (what its forward uses); counters as they are.
+    buffers = {name: (torch.stack([n.buffers[0][name] for n in nets]) if name in nets[0].buffers[0] else b)
+               for name, b in model_buffers.items()}
+    base_model = copy.deepcopy(models[0]).to("meta")
+    names = nets[0].names
+    keeps = {n: torch.stack([net.masks[0][n] for net in nets]) for n in names}
+    floats = {n: k.to(params[n].dtype) for n, k in keeps.items()}
+    order = list(params)
+    optimizer = build_optimizer(spec.optimizer, [params[n] for n in order], lr=spec.lr, momentum=spec.momentum,
+                                nesterov=spec.nesterov, weight_decay=spec.weight_decay)
+    base = [g["lr"] for g in optimizer.param_groups]
+    factor = _schedule(spec, steps)
+
+    def forward(p, m, b, x):
+        return functional_call(base_model, ({**p, **{n: p[n] * m[n] for n in m}}, b), (x,))
+
+    totals = torch.zeros(len(nets), device=params[order[0]].device)
+    for step in range(steps):
+        drawn = [fn(step) for fn in batches]
+        xs, ys = torch.stack([x for _, x, _ in drawn]), torch.stack([y for _, _, y in drawn])
+        for group, lr in zip(optimizer.param_groups, base):
+            group["lr"] = lr * factor(step)
+        logits = vmap(forward)(params, floats, buffers, xs)
+        m, b = ys.shape
+        losses = F.cross_entropy(logits.reshape(m * b, -1), ys.reshape(-1), reduction="none").view(m, b).mean(dim=1)
+        optimizer.zero_grad(set_to_none=True)
+        losses.sum().backward()  # the sum: each member's gradient is exactly its own
+        _masked_step(optimizer, [params[n] for n in names], [keeps[n] for n in names])
+        totals += losses.detach()
+    with torch.no_grad():  # each member's weights and statistics back into its own network
+        for i, net in enumerate(nets):
+            for name, p in net.model.named_parameters():
+                p.copy_(params[name][i])
+            for name in net.buffers[0]:
+                net.buffers[0][name].copy_(buffers[name][i])
+    return [float(t) / max(steps, 1) for t in totals]
 
 
 def one_vs_rest(predicted: torch.Tensor, truth: torch.Tensor) -> dict:
