@@ -11,8 +11,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import IO
 
 from ..errors import TicketlabError
 
@@ -47,6 +49,7 @@ class SerialBackend:
 @dataclass(eq=False)  # a handle: hashed by identity
 class _Process:
     proc: subprocess.Popen
+    errors: IO[str]
     gpus: tuple[int, ...] = field(default_factory=tuple)
 
 
@@ -80,10 +83,11 @@ class LocalBackend:
             gpus, self.free_gpus = tuple(self.free_gpus[:self.gpus_per_run]), self.free_gpus[self.gpus_per_run:]
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
         payload = dict(payload, threads=self.threads)
+        # stderr to a file of the driver's, not a pipe: a chatty worker can never block on it
+        errors = tempfile.TemporaryFile(mode="w+")
         proc = subprocess.Popen([sys.executable, "-m", "ticketlab.scale.worker", json.dumps(payload)], env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
-        handle = _Process(proc, gpus)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
+        handle = _Process(proc, errors, gpus)
         self.live.add(handle)
         return handle
 
@@ -97,7 +101,9 @@ class LocalBackend:
         out = []
         for h in done:
             self.live.discard(h)
-            error = h.proc.stderr.read().strip() if h.proc.stderr else ""
+            h.errors.seek(0)
+            error = h.errors.read().strip()
+            h.errors.close()
             self.free_gpus = sorted(self.free_gpus + list(h.gpus))
             code = h.proc.returncode
             if code == 0:
