@@ -54,6 +54,7 @@ def main() -> None:
     # one, so the ratio depends on the thread count (and one thread per request is how
     # many CPU servers run).
     thread_counts = sorted({torch.get_num_threads(), 1}, reverse=True)
+    where = machine()  # before the thread count changes below
     for threads in thread_counts:
         torch.set_num_threads(threads)
         for name in ("lenet_300_100", "lenet5"):
@@ -82,7 +83,7 @@ def main() -> None:
                         print(rows[-1], flush=True)
     targets = {f["threads"]: f["speedup"] for f in figures
                if f["model"] == "lenet_300_100" and f["density"] == 0.02 and f["batch"] == 256}
-    markdown = f"""## Sparse inference (CSR against dense, {machine()})
+    markdown = f"""## Sparse inference (CSR against dense, {where})
 
 `python benchmarks/sparse_inference.py`: the same masked weights run dense and as CSR
 (`torch.sparse.mm`/`addmm`; convolutions through im2col), interleaved, medians of 7 rounds,
@@ -96,7 +97,7 @@ every thread and torch's CSR product does not, so the gain shrinks with more cor
 Convolutions as CSR do not pay at these sizes: the im2col copies cost more than the dense
 kernel, so the runtime keeps them dense by default.
 """
-    save("sparse_inference", {"machine": machine(), "figures": figures, "target_speedup": targets}, markdown)
+    save("sparse_inference", {"machine": where, "figures": figures, "target_speedup": targets}, markdown)
 
 
 if __name__ == "__main__":

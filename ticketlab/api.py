@@ -11,6 +11,9 @@ from .spec import Spec
 from .store import RunDir, RunStore
 
 
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
+
+
 @dataclass
 class RunResult:
     run_id: str
@@ -26,13 +29,18 @@ class RunResult:
 
 def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
-        restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True) -> RunResult:
+        restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True,
+        compile: str | None = None) -> RunResult:
     """Run `spec` once: a finished spec returns its stored result without computing.
 
     `batch` trains networks that a method trains side by side (IMP's controls of a level)
     as one stacked computation; results equal the unbatched ones to float tolerance, so it
     is not part of the spec. `record=False` leaves the SQLite index alone: a sweep's
-    workers write only their run directories, and the driver records what they did."""
+    workers write only their run directories, and the driver records what they did.
+    `compile` ("default", "reduce-overhead", "max-autotune") trains through torch.compile;
+    like `batch` it changes speed, not results (beyond float tolerance), so it is not
+    part of the spec either."""
+    _check_compile(compile)
     store = RunStore(runs_dir)
     run_dir = store.run_dir(spec)
     if run_dir.finished:
@@ -51,7 +59,8 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
             return _result(run_dir, reused=True)
         run_dir.remove_stale_temporaries()
         ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
-                         checkpoint_every=checkpoint_every, restart=restart, batch=batch, record=record)
+                         checkpoint_every=checkpoint_every, restart=restart, batch=batch, record=record,
+                         compile=compile)
         run_dir.set_status("running", device=str(ctx.device))
         if record:
             store.record(run_dir)
@@ -73,6 +82,12 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         return _result(run_dir, reused=False)
     finally:
         run_dir.lock.release()
+
+
+def _check_compile(mode: str | None) -> None:
+    if mode is not None and mode not in COMPILE_MODES:
+        from .errors import UnknownNameError
+        raise UnknownNameError("compile mode", mode, list(COMPILE_MODES))
 
 
 def _result(run_dir: RunDir, reused: bool) -> RunResult:
@@ -97,6 +112,7 @@ def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathL
     results equal separate runs to float tolerance. Anything else (a single member, a
     member with a checkpoint, other kinds) runs one by one, with `batch` passed on (IMP
     batches a level's controls)."""
+    _check_compile(options.get("compile"))
     done: dict[str, RunResult] = {}
     if batch and distributed.world_size() == 1:  # under torchrun each run goes through DDP instead
         for group in _batch_groups(specs, RunStore(runs_dir)):
@@ -120,7 +136,7 @@ def _batch_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
 
 def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str | None = None,
                progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
-               wait: bool = True, record: bool = True) -> list[RunResult]:
+               wait: bool = True, record: bool = True, compile: str | None = None) -> list[RunResult]:
     """Run a batch group: the lifecycle of `run` (locks, status, index) for each member,
     one computation for all."""
     from .context import RunContext
@@ -131,6 +147,8 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
     for spec in specs:
         spec.preflight()
     progress = progress or Progress()
+    # Locks in one global order (the run id), so two overlapping groups never deadlock.
+    specs = sorted(specs, key=lambda s: s.run_id)
     dirs = [store.run_dir(s) for s in specs]
     held = []
     try:
@@ -138,8 +156,15 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
             run_dir.create()
             run_dir.lock.acquire(wait=wait, on_wait=progress.note)
             held.append(run_dir)
-        if any(d.finished or (d.path / "checkpoint.pt").exists() for d in dirs):
-            return []  # another process got there first: each goes its own way
+        # Members another process finished or started meanwhile go their own way (`run`).
+        ready = [i for i, d in enumerate(dirs) if not d.finished and not (d.path / "checkpoint.pt").exists()]
+        if len(ready) < 2:
+            return []
+        specs, dirs = [specs[i] for i in ready], [dirs[i] for i in ready]
+        for run_dir in held:
+            if run_dir not in dirs:
+                run_dir.lock.release()
+        held = list(dirs)
         for run_dir in dirs:
             run_dir.remove_stale_temporaries()
             run_dir.set_status("running", device=str(resolve_device(device)), batched=len(dirs))

@@ -29,6 +29,8 @@ def _common(parser: argparse.ArgumentParser, runs: bool = True) -> None:
     parser.add_argument("--checkpoint-every", default="1ep", help="save training state this often (default 1ep)")
     parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint of this run")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when another process runs it")
+    parser.add_argument("--compile", metavar="MODE", help="train through torch.compile: default, reduce-overhead "
+                        "(CUDA graphs on a GPU) or max-autotune; same results to float tolerance")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -247,7 +249,7 @@ def _run_specs(specs, args) -> int:
     progress = make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty())
     results = api.run_many(specs, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
                            progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
-                           wait=not args.no_wait,
+                           wait=not args.no_wait, compile=args.compile,
                            batch=getattr(args, "batch_controls", False) or getattr(args, "batch", False))
     if args.json:
         docs = [r.as_json() for r in results]

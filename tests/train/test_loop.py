@@ -1,3 +1,6 @@
+import shutil
+
+import pytest
 import torch
 
 from ticketlab.context import RunContext
@@ -84,3 +87,24 @@ def test_a_state_loaded_twice_is_not_changed_by_training():
     for key, value in saved["optimizer"]["state"].items():
         assert torch.equal(state["optimizer"]["state"][key]["momentum_buffer"], value["momentum_buffer"])
     assert all(torch.equal(a, b) for a, b in zip(*runs)), "the second start is the first one again"
+
+
+@pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
+                    reason="torch.compile's CPU kernels need a C compiler")
+def test_compiled_training_equals_eager_and_keeps_plain_checkpoints(tiny_spec, tmp_path):
+    from safetensors.torch import load_file
+
+    from ticketlab import api
+    from ticketlab.errors import UnknownNameError
+
+    spec = tiny_spec.replace(duration="2ep")
+    eager = api.run(spec, runs_dir=tmp_path / "eager")
+    compiled = api.run(spec, runs_dir=tmp_path / "compiled", compile="default")
+    a = load_file(str(tmp_path / "eager" / spec.run_id / "model.safetensors"))
+    b = load_file(str(tmp_path / "compiled" / spec.run_id / "model.safetensors"))
+    assert a.keys() == b.keys(), "the compiled module's '_orig_mod.' prefix never reaches the files"
+    for key in a:
+        torch.testing.assert_close(b[key], a[key], rtol=1e-4, atol=1e-5)
+    assert compiled.metrics["test_accuracy"] == pytest.approx(eager.metrics["test_accuracy"], abs=0.01)
+    with pytest.raises(UnknownNameError, match="reduce-overhead"):
+        api.run(spec.replace(seed=1), runs_dir=tmp_path / "eager", compile="fast")

@@ -67,6 +67,8 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     `on_snapshot(state)` receives the full training state at step `snapshot_at` (how IMP
     keeps its rewind point), also when the unit resumes from a checkpoint before it.
     """
+    if ctx.compile:
+        trainer.compile(ctx.compile)
     state = None if ctx.restart else unit.load_checkpoint()
     if state is not None:
         trainer.load_state_dict(state)

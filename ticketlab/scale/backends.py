@@ -49,6 +49,7 @@ class SerialBackend:
 @dataclass(eq=False)  # a handle: hashed by identity
 class _Process:
     proc: subprocess.Popen
+    output: IO[str]
     errors: IO[str]
     gpus: tuple[int, ...] = field(default_factory=tuple)
 
@@ -81,13 +82,15 @@ class LocalBackend:
         gpus: tuple[int, ...] = ()
         if self.gpus_per_run:
             gpus, self.free_gpus = tuple(self.free_gpus[:self.gpus_per_run]), self.free_gpus[self.gpus_per_run:]
-            env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
+        # Each worker sees only its own GPUs, and none without --gpus-per-run (as Ray does):
+        # otherwise every worker of a many-core machine would crowd onto cuda:0.
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, gpus))
         payload = dict(payload, threads=self.threads)
-        # stderr to a file of the driver's, not a pipe: a chatty worker can never block on it
-        errors = tempfile.TemporaryFile(mode="w+")
+        # stdout and stderr to files of the driver's, not pipes: a chatty worker never blocks
+        output, errors = tempfile.TemporaryFile(mode="w+"), tempfile.TemporaryFile(mode="w+")
         proc = subprocess.Popen([sys.executable, "-m", "ticketlab.scale.worker", json.dumps(payload)], env=env,
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors)
-        handle = _Process(proc, errors, gpus)
+                                stdin=subprocess.DEVNULL, stdout=output, stderr=errors)
+        handle = _Process(proc, output, errors, gpus)
         self.live.add(handle)
         return handle
 
@@ -101,17 +104,19 @@ class LocalBackend:
         out = []
         for h in done:
             self.live.discard(h)
-            h.errors.seek(0)
-            error = h.errors.read().strip()
-            h.errors.close()
+            error, result = _last_line(h.errors), _last_line(h.output)
             self.free_gpus = sorted(self.free_gpus + list(h.gpus))
             code = h.proc.returncode
             if code == 0:
-                out.append((h, True, None))
+                try:
+                    out.append((h, True, json.loads(result)))
+                except ValueError:
+                    out.append((h, False, f"the worker ended without a result ({result or 'no output'})"))
+            elif code < 0:  # killed: the signal is the news, whatever it printed before
+                why = f"the worker was killed by signal {-code}"
+                out.append((h, False, why + (f" (its last words: {error})" if error else "")))
             else:
-                why = error.splitlines()[-1] if error else (
-                    f"the worker was killed by signal {-code}" if code < 0 else f"the worker exited with status {code}")
-                out.append((h, False, why))
+                out.append((h, False, error or f"the worker exited with status {code}"))
         return out
 
     def close(self) -> None:
@@ -174,6 +179,13 @@ class RayBackend:
     def close(self) -> None:
         if self._started:
             self.ray.shutdown()
+
+
+def _last_line(stream: IO[str]) -> str:
+    stream.seek(0)
+    lines = stream.read().strip().splitlines()
+    stream.close()
+    return lines[-1] if lines else ""
 
 
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import TicketlabError
 from ..progress import Progress
 from ..spec import Spec
 from ..store import RunStore
@@ -69,7 +71,12 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
     check_backend(backend, address)
     progress = progress or Progress()
     store = RunStore(runs_dir)
-    root = str(store.root.resolve())  # workers may run elsewhere: give them an absolute path
+    root = str(store.root.resolve())  # workers may run elsewhere: give them absolute paths
+    data_dir = data_dir or os.environ.get("TICKETLAB_DATA")  # a remote worker has not this environment
+    data_root = str(Path(data_dir).resolve()) if data_dir else None
+    if gpus_per_run and device and device.startswith("cuda:"):
+        raise TicketlabError(f"--device {device} with --gpus-per-run: each run sees only its own GPUs, "
+                             "numbered from cuda:0. Use --device cuda (or auto).")
     retries = sweep.retries if retries is None else retries
     runs = [SweepRun(point, spec) for point, spec in sweep.points()]
     todo = deque()
@@ -98,16 +105,16 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
                 run.attempts += 1
                 run.status = "running"
                 payload = {"spec": run.spec.to_dict(), "runs_dir": root, "attempt": run.attempts,
-                           "data_dir": os.fspath(data_dir) if data_dir else None, "device": device,
-                           "checkpoint_every": checkpoint_every}
+                           "data_dir": data_root, "device": device, "checkpoint_every": checkpoint_every}
                 running[pool.submit(payload)] = (run, time.monotonic())
             for handle, ok, value in pool.wait(list(running), timeout=poll_s):
                 run, started = running.pop(handle)
                 run.seconds += time.monotonic() - started
                 run_dir = store.run_dir(run.spec)
-                if ok and run_dir.finished:
-                    run.status, run.metrics = "finished", run_dir.result().get("metrics", {})
-                    store.record(run_dir, run.metrics)
+                if ok:  # the worker's word: the driver's copy of the folder may lag (a synced disk)
+                    run.status, run.metrics = "finished", value.get("metrics", {})
+                    store.index.record(run.spec.run_id, run.spec.kind, "finished", run.spec.to_dict(),
+                                       str(run_dir.path), run.metrics)
                     progress.note(f"{run.spec.run_id} finished ({_duration(run.seconds)})")
                 else:
                     run.errors.append(str(value or "the worker ended without finishing the run"))

@@ -44,10 +44,13 @@ def run_one(payload: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     payload = json.loads((argv or sys.argv[1:])[0])
     try:
-        run_one(payload)
+        result = run_one(payload)
     except Exception as err:  # the driver reads this line and decides whether to retry
         print(f"{type(err).__name__}: {err}", file=sys.stderr)
         return 1
+    # The driver trusts this, not its own view of the run directory, which on a synced
+    # or network filesystem may not show the result yet.
+    print(json.dumps(result), flush=True)
     return 0
 
 
