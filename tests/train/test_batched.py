@@ -124,3 +124,47 @@ def test_pai_densities_and_seeds_batched_equal_separate_runs(tiny_spec, tmp_path
         for key in b:
             torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
         assert results[specs.index(spec)].metrics["density"] == alone.metrics["density"]
+
+
+def test_a_member_with_a_checkpoint_resumes_alone_and_the_rest_stay_batched(tiny_spec, tmp_path):
+    from safetensors.torch import load_file
+
+    from ticketlab import api
+    from ticketlab.context import RunContext
+    from ticketlab.methods.train import prepare
+    from ticketlab.progress import Progress
+    from ticketlab.store import RunStore
+
+    specs = [tiny_spec.replace(seed=s) for s in (0, 1, 2)]
+    separate = tmp_path / "separate"
+    for spec in specs:
+        api.run(spec, runs_dir=separate)
+    # seed 1 was interrupted after 20 steps: its directory holds a checkpoint
+    runs = tmp_path / "batched"
+    run = RunStore(runs).run_dir(specs[1])
+    run.create()
+    data, model = prepare(specs[1], RunContext(device=torch.device("cpu")))
+    run.save_tensors("init.safetensors", model.state_dict())
+    trainer = Trainer(specs[1], model, data, torch.device("cpu"))
+    trainer.run(until=20)
+    run.save_checkpoint(trainer.state_dict())
+
+    class Notes(Progress):
+        def __init__(self):
+            self.lines = []
+
+        def note(self, message):
+            self.lines.append(message)
+
+    notes = Notes()
+    results = api.run_many(specs, batch=True, runs_dir=runs, progress=notes)
+    assert all(r.status == "finished" and not r.reused for r in results)
+    assert any("resuming from step 20/" in line for line in notes.lines)
+    batched_counts = [json.loads((runs / s.run_id / "result.json").read_text())["metrics"].get("batched")
+                      for s in specs]
+    assert batched_counts == [2, None, 2]
+    for spec in specs:
+        a = load_file(str(runs / spec.run_id / "model.safetensors"))
+        b = load_file(str(separate / spec.run_id / "model.safetensors"))
+        for key in b:
+            torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
