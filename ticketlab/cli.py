@@ -77,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--rewind", default="init", help="init, a step (1000it, 2ep), lr[:STEP] or finetune[:STEP]")
     imp.add_argument("--controls", default="", help="comma list of reinit, random, random_global, random_uniform, oneshot")
     imp.add_argument("--control-levels", default="", help="comma list of levels for the controls (default: all)")
-    imp.add_argument("--batch-controls", action="store_true", help="train a level's controls together as one "
-                     "stacked computation (same results to float tolerance)")
+    imp.add_argument("--batch", "--batch-controls", dest="batch", action="store_true",
+                     help="train the seeds level by level, and each level's controls, as one stacked computation "
+                     "(the same results to float tolerance, each in its own run directory; faster on a GPU)")
     _common(imp)
 
     pai = sub.add_parser("pai", help="prune at initialization (SNIP, GraSP, SynFlow, random), then train")
@@ -250,7 +251,7 @@ def _run_specs(specs, args) -> int:
     results = api.run_many(specs, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
                            progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
                            wait=not args.no_wait, compile=args.compile,
-                           batch=getattr(args, "batch_controls", False) or getattr(args, "batch", False))
+                           batch=getattr(args, "batch", False))
     if args.json:
         docs = [r.as_json() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))

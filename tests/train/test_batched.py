@@ -168,3 +168,31 @@ def test_a_member_with_a_checkpoint_resumes_alone_and_the_rest_stay_batched(tiny
         b = load_file(str(separate / spec.run_id / "model.safetensors"))
         for key in b:
             torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-6)
+
+
+def test_imp_seeds_batched_level_by_level_equal_separate_runs(tiny_spec, tmp_path):
+    from safetensors.torch import load_file
+
+    from ticketlab import api
+    from ticketlab.spec import ImpSpec
+
+    specs = [ImpSpec(train=tiny_spec.replace(seed=s, duration="3ep"), levels=2, prune_fraction=0.5, rewind="1ep",
+                     controls=("random",), control_levels=(2,)) for s in (0, 1)]
+    for spec in specs:
+        api.run(spec, runs_dir=tmp_path / "separate")
+    results = api.run_many(specs, batch=True, runs_dir=tmp_path / "batched")
+    assert [r.reused for r in results] == [False, False]
+    for spec in specs:
+        here, ref = tmp_path / "batched" / spec.run_id, tmp_path / "separate" / spec.run_id
+        assert sorted(p.relative_to(here).as_posix() for p in here.rglob("*") if ".lock" not in p.name) == \
+            sorted(p.relative_to(ref).as_posix() for p in ref.rglob("*") if ".lock" not in p.name)
+        for level in ("level_00", "level_01", "level_02", "level_02/random"):
+            result = json.loads((here / level / "result.json").read_text())
+            assert result.get("batched") == (2 if "random" not in level else None)
+            masks = load_file(str(here / level / "mask.safetensors")), load_file(str(ref / level / "mask.safetensors"))
+            assert all(torch.equal(masks[0][k], masks[1][k]) for k in masks[1]), level
+            a, b = load_file(str(here / level / "model.safetensors")), load_file(str(ref / level / "model.safetensors"))
+            for key in b:
+                torch.testing.assert_close(a[key], b[key], rtol=1e-5, atol=1e-5)
+        rewind = torch.load(here / "rewind.pt", weights_only=False)["step"]
+        assert rewind == torch.load(ref / "rewind.pt", weights_only=False)["step"] > 0

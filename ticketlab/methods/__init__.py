@@ -8,7 +8,7 @@ from .dst import run_dst
 from .elastic import run_elastic
 from .imp import run_imp
 from .lmc import run_lmc
-from . import pai, train
+from . import imp, pai, train
 from .pai import run_pai
 from .pools import run_pools
 from .rst import run_rst
@@ -24,4 +24,5 @@ RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc, "pai": run_pai, "
 # Kinds whose runs can train together as one stacked computation (`api.run_many(batch=True)`):
 # kind -> (the key that runs must share to be batched, or None; the runner for a group).
 BATCHED_RUNNERS = {"train": (train.batch_key, train.run_train_batched),
+                   "imp": (imp.batch_key, imp.run_imp_batched),
                    "pai": (pai.batch_key, pai.run_pai_batched)}

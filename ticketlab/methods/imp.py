@@ -39,9 +39,12 @@ RANDOM_CONTROLS = {"random": "layerwise", "random_global": "global", "random_uni
 
 
 class ImpJob:
-    def __init__(self, spec: ImpSpec, run: RunDir, ctx: RunContext):
+    def __init__(self, spec: ImpSpec, run: RunDir, ctx: RunContext, data=None):
         self.spec, self.run, self.ctx = spec, run, ctx
-        self.data, self.model = prepare(spec.train, ctx)
+        if data is None:
+            self.data, self.model = prepare(spec.train, ctx)
+        else:  # seeds trained together share one copy of the data
+            self.data, self.model = data, seeded_model(spec.train, data.info, spec.train.seed)
         if not run.has("init.safetensors"):
             run.save_tensors("init.safetensors", self.model.state_dict())
         self.init_state = run.load_tensors("init.safetensors")
@@ -114,27 +117,41 @@ class ImpJob:
         description = f"imp level {level}/{self.spec.levels}"
         if level == 0:
             return self.dense_level(unit, description)
-        if unit.has("mask.safetensors"):
-            mask = unit.load_mask("mask.safetensors")
-        else:
-            previous = self.level_unit(level - 1)
-            mask = self.prune(previous.load_mask("mask.safetensors"), previous.load_tensors("model.safetensors"), level)
-            unit.save_mask("mask.safetensors", mask)
+        mask = self.level_mask(level)
         self.ctx.progress.note(f"{description}: density {mask.density():.2%}")
         return self.finish_unit(unit, self.start(mask, level), mask, description, level=level)
 
     def dense_level(self, unit: Unit, description: str) -> dict:
         mask = Mask.ones_like(self.model)
         unit.save_mask("mask.safetensors", mask)
-        trainer = self.make_trainer(self.fresh_model())
-        wants_snapshot = self.rewind.mode == "weights" and self.rewind_step > 0
-        metrics = train_unit(trainer, unit, self.ctx, description,
-                             snapshot_at=self.rewind_step if wants_snapshot else None,
-                             on_snapshot=lambda state: self.run.save_checkpoint(state, "rewind.pt"))
+        metrics = train_unit(self.make_trainer(self.fresh_model()), unit, self.ctx, description,
+                             snapshot_at=self.snapshot_at, on_snapshot=self.save_rewind_point)
+        return self.finish_dense(unit, mask, metrics)
+
+    @property
+    def snapshot_at(self) -> int | None:
+        """The step whose training state weight rewinding to k > 0 keeps (`rewind.pt`)."""
+        return self.rewind_step if self.rewind.mode == "weights" and self.rewind_step > 0 else None
+
+    def save_rewind_point(self, state: dict) -> None:
+        self.run.save_checkpoint(state, "rewind.pt")
+
+    @staticmethod
+    def finish_dense(unit: Unit, mask: Mask, metrics: dict) -> dict:
         result = {"level": 0, "density": 1.0, "kept": mask.kept(), "size": mask.size(), **metrics,
                   "layers": layer_report(mask)}
         unit.finish(result)
         return result
+
+    def level_mask(self, level: int) -> Mask:
+        """Level `level`'s ticket: pruned from the level before (and saved), or as saved."""
+        unit = self.level_unit(level)
+        if unit.has("mask.safetensors"):
+            return unit.load_mask("mask.safetensors")
+        previous = self.level_unit(level - 1)
+        mask = self.prune(previous.load_mask("mask.safetensors"), previous.load_tensors("model.safetensors"), level)
+        unit.save_mask("mask.safetensors", mask)
+        return mask
 
     # -- controls -----------------------------------------------------------------------
     def control_trainer(self, level: int, name: str) -> tuple[Trainer, Mask]:
@@ -187,15 +204,75 @@ def unit_result(mask: Mask, metrics: dict, **extra) -> dict:
 
 def run_imp(spec: ImpSpec, run: RunDir, ctx: RunContext) -> dict:
     job = ImpJob(spec, run, ctx)
-    control_levels = set(spec.control_levels or range(1, spec.levels + 1))
     levels = []
     for level in range(spec.levels + 1):
-        result = dict(job.level(level))
-        if level in control_levels and spec.controls:
-            result["controls"] = (job.controls_batched(level, spec.controls) if ctx.batch else
-                                  {name: job.control(level, name) for name in spec.controls})
-        levels.append(result)
+        levels.append(dict(job.level(level)))
+        _controls(job, level, levels[-1])
+    return _imp_result(spec, levels)
+
+
+def _controls(job: ImpJob, level: int, result: dict) -> None:
+    spec = job.spec
+    if level in set(spec.control_levels or range(1, spec.levels + 1)) and spec.controls:
+        result["controls"] = (job.controls_batched(level, spec.controls) if job.ctx.batch else
+                              {name: job.control(level, name) for name in spec.controls})
+
+
+def _imp_result(spec: ImpSpec, levels: list[dict]) -> dict:
     last, dense = levels[-1], levels[0]
     metrics = {"levels": spec.levels, "density": last["density"], "test_accuracy": last["test_accuracy"],
                "dense_test_accuracy": dense["test_accuracy"], "step": last["step"]}
     return {"metrics": metrics, "levels": levels}
+
+
+def batch_key(spec: ImpSpec) -> str:
+    """IMP runs that differ only in their seed can go level by level together."""
+    return "imp:" + spec.replace(train=spec.train.replace(seed=0)).run_id
+
+
+def run_imp_batched(specs: list[ImpSpec], runs: list[RunDir], ctx: RunContext) -> list[dict]:
+    """`run_imp` for seeds in lockstep: each level's tickets of all seeds trained as one
+    stacked computation (`train.batched`), then each pruned on its own; the controls of
+    a level as `controls_batched` does, seed by seed. A seed whose level has finished or
+    holds a checkpoint takes that level on its own (and resumes)."""
+    from .train import load_train_data
+
+    data = load_train_data(specs[0].train, ctx)
+    jobs = [ImpJob(spec, run, ctx, data=data) for spec, run in zip(specs, runs)]
+    levels: list[list[dict]] = [[] for _ in jobs]
+    for level in range(specs[0].levels + 1):
+        units = [job.level_unit(level) for job in jobs]
+        fresh = [i for i, u in enumerate(units) if not u.finished and (ctx.restart or not u.has("checkpoint.pt"))]
+        description = f"imp level {level}/{specs[0].levels}, seeds {','.join(str(specs[i].train.seed) for i in fresh)}"
+        if len(fresh) > 1:
+            done = _level_batched([jobs[i] for i in fresh], level, description)
+            for i, result in zip(fresh, done):
+                levels[i].append(result)
+        for i, job in enumerate(jobs):
+            if len(levels[i]) == level:  # not batched: on its own (finished, resuming, or alone)
+                levels[i].append(dict(job.level(level)))
+            _controls(job, level, levels[i][-1])
+    return [_imp_result(spec, lv) for spec, lv in zip(specs, levels)]
+
+
+def _level_batched(jobs: list[ImpJob], level: int, description: str) -> list[dict]:
+    units = [job.level_unit(level) for job in jobs]
+    if level == 0:
+        masks = [Mask.ones_like(job.model) for job in jobs]
+        for unit, mask in zip(units, masks):
+            unit.save_mask("mask.safetensors", mask)
+        trainers = [job.make_trainer(job.fresh_model()) for job in jobs]
+        snapshot = jobs[0].snapshot_at
+        metrics = train_units_batched(trainers, units, jobs[0].ctx, description, snapshot_at=snapshot,
+                                      on_snapshot=lambda i, state: jobs[i].save_rewind_point(state))
+        return [ImpJob.finish_dense(unit, mask, m) for unit, mask, m in zip(units, masks, metrics)]
+    masks = [job.level_mask(level) for job in jobs]
+    jobs[0].ctx.progress.note(f"{description}: density {masks[0].density():.2%}")
+    trainers = [job.start(mask, level) for job, mask in zip(jobs, masks)]
+    metrics = train_units_batched(trainers, units, jobs[0].ctx, description)
+    out = []
+    for unit, mask, m in zip(units, masks, metrics):
+        result = unit_result(mask, m, level=level)
+        unit.finish(result)
+        out.append(result)
+    return out

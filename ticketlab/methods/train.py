@@ -92,20 +92,28 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     return {**summary(trainer.history[-1]), **best_validation(trainer.history), "train_seconds": round(seconds, 3)}
 
 
-def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunContext, description: str) -> list[dict]:
+def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunContext, description: str, *,
+                        snapshot_at: int | None = None,
+                        on_snapshot: Callable[[int, dict], None] | None = None) -> list[dict]:
     """`train_unit` for several fresh units at once (`train.batched`): the same files, the
     same metrics. Checkpoints are each member's own, so an interrupted batch resumes
-    unbatched, unit by unit."""
+    unbatched, unit by unit. `on_snapshot(i, state)` receives member i's full training
+    state at step `snapshot_at` (IMP's rewind point)."""
     from ..train.batched import BatchedTrainer
 
     batched = BatchedTrainer(trainers)
     ctx.progress.start(f"{description} ({len(trainers)} batched)", batched.total_steps, batched.step)
     started = time.perf_counter()
+    options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, batched.steps_per_epoch),
+                   on_checkpoint=lambda i, state: units[i].save_checkpoint(state),
+                   on_eval=lambda i, record: _on_eval(record, trainers[i], units[i], ctx))
     try:
-        batched.run(progress=ctx.progress,
-                    checkpoint_every=to_steps(ctx.checkpoint_every, batched.steps_per_epoch),
-                    on_checkpoint=lambda i, state: units[i].save_checkpoint(state),
-                    on_eval=lambda i, record: _on_eval(record, trainers[i], units[i], ctx))
+        if snapshot_at is not None:
+            batched.run(until=snapshot_at, **options)
+            for i, trainer in enumerate(trainers):
+                batched.write_back(i)
+                on_snapshot(i, trainer.state_dict())
+        batched.run(**options)
     finally:
         ctx.progress.stop()
     seconds = time.perf_counter() - started
