@@ -48,13 +48,10 @@ from ..prune.magnitude import smallest_to_remove
 from ..sparse import Mask
 from ..spec import RtlSpec
 from ..store import RunDir, Unit
-from ..train.routed import RoutedNet, one_vs_rest, train_routed, train_routed_stacked
-from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores, spearman
+from ..train.routed import RoutedNet, train_routed, train_routed_stacked
+from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores
+from .rtl_scores import RtlScores
 from .train import derived_seed, finished_source, seeded_model
-
-# Class similarity of Fashion-MNIST by garment group: tops (T-shirt, pullover, coat, shirt),
-# footwear (sandal, sneaker, ankle boot), and the rest (trouser, dress, bag).
-CLASS_GROUPS = {"fashion_mnist": (0, 2, 0, 2, 0, 1, 0, 1, 2, 1)}
 
 
 class RtlJob:
@@ -66,6 +63,7 @@ class RtlJob:
         self.part: Partition = make_partition(spec.partition, self.data, groups=spec.groups, seed=train.seed,
                                               severity=spec.severity, features=features)
         self.k = len(self.part)
+        self.scores = RtlScores(self.part, self.data.test.x)
         outputs = 2 if self.part.membership else self.data.info.num_classes
         self.model = self._seeded(outputs)
         if not run.has("init.safetensors"):
@@ -232,7 +230,7 @@ class RtlJob:
         matrix = jaccard_matrix([Mask({n: m[n] for n in self.pruned}) for m in masks])  # dense layers left out
         scores = member_scores(matrix)
         out["similarity"] = {"jaccard": matrix, "scores": scores, "mean_score": sum(scores) / len(scores)}
-        alignment = self.alignment(matrix)
+        alignment = self.scores.alignment(matrix, self.spec.partition, self.spec.train.dataset)
         if alignment is not None:
             out["alignment"] = alignment
         unit.finish(out)
@@ -258,7 +256,7 @@ class RtlJob:
                                                                                       gens[step % self.k])),
                            self.joint_steps, "rtl joint retraining")
         unit.save_tensors("buffers.safetensors", net.buffer_tensors())
-        result = {**self.score_routed(net), "train_loss": loss, "params": self.params(net.union(), self.model),
+        result = {**self.scores.routed(net), "train_loss": loss, "params": self.params(net.union(), self.model),
                   "kept_union": self.kept(net.union())}
         unit.finish(result)
         return result
@@ -269,7 +267,7 @@ class RtlJob:
         net = RoutedNet(self.fresh(single=True), [mask])
         g = self._generator("single", unit.path.parent.name)
         loss = self._train(unit, net, lambda step: (0, *self.all_batch(g)), self.joint_steps, "imp single model")
-        result = {**self.score_single(net), "train_loss": loss, "params": self.params(mask, self.single_model)}
+        result = {**self.scores.single(net), "train_loss": loss, "params": self.params(mask, self.single_model)}
         unit.finish(result)
         return result
 
@@ -284,55 +282,15 @@ class RtlJob:
         else:
             for net, fn in zip(nets, batches):
                 train_routed(net, fn, self.joint_steps // self.k, self.spec.train)
-        result = {**self.score_each(nets), "params": sum(self.params(m, self.model) for m in masks)}
+        result = {**self.scores.each(nets), "params": sum(self.params(m, self.model) for m in masks)}
         unit.finish(result)
         return result
 
-    # -- scores ----------------------------------------------------------------------------
+    # -- parameter counts ---------------------------------------------------------------
     @staticmethod
     def params(mask: Mask, model: torch.nn.Module) -> int:
         """Weights the mask keeps plus every parameter that is never pruned."""
         return sum(p.numel() for p in model.parameters()) - mask.size() + mask.kept()
-
-    def _membership(self, predicted: list[torch.Tensor]) -> dict:
-        truth = self.part.test_ids
-        per = [one_vs_rest(p, truth == k) for k, p in enumerate(predicted)]
-        mean = {key: sum(s[key] for s in per) / len(per) for key in per[0]}
-        return {**mean, "per_subset": per}
-
-    def _context(self, accuracies: list[float]) -> dict:
-        return {"accuracy": sum(accuracies) / len(accuracies), "per_subset": [{"accuracy": a} for a in accuracies]}
-
-    def score_routed(self, net: RoutedNet) -> dict:
-        if self.part.membership:
-            x = self.data.test.x
-            return self._membership([net.predict(x, k).argmax(dim=1) == 1 for k in range(self.k)])
-        return self._context([self._accuracy(net, k, k) for k in range(self.k)])
-
-    def score_single(self, net: RoutedNet) -> dict:
-        if self.part.membership:
-            predicted = net.predict(self.data.test.x, 0).argmax(dim=1)
-            return self._membership([predicted == k for k in range(self.k)])
-        return self._context([self._accuracy(net, 0, k) for k in range(self.k)])
-
-    def score_each(self, nets: list[RoutedNet]) -> dict:
-        if self.part.membership:
-            x = self.data.test.x
-            return self._membership([net.predict(x, 0).argmax(dim=1) == 1 for net in nets])
-        return self._context([self._accuracy(net, 0, k) for k, net in enumerate(nets)])
-
-    def _accuracy(self, net: RoutedNet, mask: int, env: int) -> float:
-        test = self.part.test[env]
-        return float((net.predict(test.x, mask).argmax(dim=1) == test.y).float().mean())
-
-    def alignment(self, matrix: list[list[float]]) -> dict | None:
-        """Spearman correlation of the class masks' Jaccard with the classes' similarity."""
-        groups = CLASS_GROUPS.get(self.spec.train.dataset)
-        if self.spec.partition != "class" or groups is None:
-            return None
-        pairs = [(i, j) for i in range(self.k) for j in range(i + 1, self.k)]
-        rho = spearman([matrix[i][j] for i, j in pairs], [float(groups[i] == groups[j]) for i, j in pairs])
-        return {"spearman": rho, "similarity": "Fashion-MNIST garment groups (tops, footwear, other)"}
 
 
 def prune_round(mask: Mask, weights: dict, names: list[str], target: int, fraction: float, count: int = 0) -> Mask:
