@@ -57,31 +57,44 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         ctx_device = distributed.setup(resolve_device(device))  # joins the torchrun (DDP) job, if any
         if distributed.from_rank0(run_dir.finished):  # another process finished it while we waited
             return _result(run_dir, reused=True)
-        run_dir.remove_stale_temporaries()
         ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart, batch=batch, record=record,
                          compile=compile)
-        run_dir.set_status("running", device=str(ctx.device))
-        if record:
-            store.record(run_dir)
-        try:
-            result = RUNNERS[spec.kind](spec, run_dir, ctx)
-        except KeyboardInterrupt:
-            run_dir.set_status("interrupted")
-            if record:
-                store.record(run_dir)
-            raise
-        except BaseException as err:
-            run_dir.set_status("failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
-            if record:
-                store.record(run_dir)
-            raise
-        run_dir.finish(result)
-        if record:
-            store.record(run_dir, result.get("metrics"))
+        _execute([run_dir], store, ctx, lambda: [RUNNERS[spec.kind](spec, run_dir, ctx)])
         return _result(run_dir, reused=False)
     finally:
         run_dir.lock.release()
+
+
+def _execute(dirs: list[RunDir], store: RunStore, ctx, work) -> None:
+    """What a run's directories go through around `work()` (one result per directory),
+    for one run or a batch group: running, then finished, failed or interrupted, each
+    state also in the index unless the context says a sweep's driver keeps it."""
+    for run_dir in dirs:
+        run_dir.remove_stale_temporaries()
+        run_dir.set_status("running", device=str(ctx.device), **({"batched": len(dirs)} if len(dirs) > 1 else {}))
+        if ctx.record:
+            store.record(run_dir)
+    try:
+        results = work()
+    except BaseException as err:
+        for run_dir in dirs:
+            if isinstance(err, KeyboardInterrupt):
+                run_dir.set_status("interrupted")
+            else:
+                run_dir.set_status("failed", error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
+            if ctx.record:
+                store.record(run_dir)
+        raise
+    for run_dir, result in zip(dirs, results):
+        run_dir.finish(result)
+        if ctx.record:
+            store.record(run_dir, result.get("metrics"))
+
+
+def _untouched(run_dir: RunDir) -> bool:
+    """Neither finished nor started (no checkpoint): free to join a batch group."""
+    return not run_dir.finished and not run_dir.has("checkpoint.pt")
 
 
 def _check_compile(mode: str | None) -> None:
@@ -125,8 +138,7 @@ def _batch_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
 
     groups: dict[str, dict[str, Spec]] = {}
     for spec in specs:
-        run_dir = store.run_dir(spec)
-        if spec.kind not in BATCHED_RUNNERS or run_dir.finished or (run_dir.path / "checkpoint.pt").exists():
+        if spec.kind not in BATCHED_RUNNERS or not _untouched(store.run_dir(spec)):
             continue
         key = BATCHED_RUNNERS[spec.kind][0](spec)
         if key is not None:
@@ -157,7 +169,7 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
             run_dir.lock.acquire(wait=wait, on_wait=progress.note)
             held.append(run_dir)
         # Members another process finished or started meanwhile go their own way (`run`).
-        ready = [i for i, d in enumerate(dirs) if not d.finished and not (d.path / "checkpoint.pt").exists()]
+        ready = [i for i, d in enumerate(dirs) if _untouched(d)]
         if len(ready) < 2:
             return []
         specs, dirs = [specs[i] for i in ready], [dirs[i] for i in ready]
@@ -165,26 +177,10 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
             if run_dir not in dirs:
                 run_dir.lock.release()
         held = list(dirs)
-        for run_dir in dirs:
-            run_dir.remove_stale_temporaries()
-            run_dir.set_status("running", device=str(resolve_device(device)), batched=len(dirs))
-            if record:
-                store.record(run_dir)
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
-                         checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record)
-        try:
-            results = BATCHED_RUNNERS[specs[0].kind][1](specs, dirs, ctx)
-        except BaseException as err:
-            for run_dir in dirs:
-                run_dir.set_status("interrupted" if isinstance(err, KeyboardInterrupt) else "failed",
-                                   error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
-                if record:
-                    store.record(run_dir)
-            raise
-        for run_dir, result in zip(dirs, results):
-            run_dir.finish(result)
-            if record:
-                store.record(run_dir, result.get("metrics"))
+                         checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record,
+                         compile=compile)
+        _execute(dirs, store, ctx, lambda: BATCHED_RUNNERS[specs[0].kind][1](specs, dirs, ctx))
         return [_result(d, reused=False) for d in dirs]
     finally:
         for run_dir in held:

@@ -203,12 +203,7 @@ def unit_result(mask: Mask, metrics: dict, **extra) -> dict:
 
 
 def run_imp(spec: ImpSpec, run: RunDir, ctx: RunContext) -> dict:
-    job = ImpJob(spec, run, ctx)
-    levels = []
-    for level in range(spec.levels + 1):
-        levels.append(dict(job.level(level)))
-        _controls(job, level, levels[-1])
-    return _imp_result(spec, levels)
+    return run_imp_batched([spec], [run], ctx)[0]  # one seed: each level on its own
 
 
 def _controls(job: ImpJob, level: int, result: dict) -> None:
@@ -231,10 +226,10 @@ def batch_key(spec: ImpSpec) -> str:
 
 
 def run_imp_batched(specs: list[ImpSpec], runs: list[RunDir], ctx: RunContext) -> list[dict]:
-    """`run_imp` for seeds in lockstep: each level's tickets of all seeds trained as one
-    stacked computation (`train.batched`), then each pruned on its own; the controls of
-    a level as `controls_batched` does, seed by seed. A seed whose level has finished or
-    holds a checkpoint takes that level on its own (and resumes)."""
+    """IMP for seeds in lockstep: each level's tickets of all seeds trained as one stacked
+    computation (`train.batched`), then each pruned on its own; the controls of a level
+    seed by seed (`controls_batched` with `--batch`). A seed whose level has finished or
+    holds a checkpoint, or is alone, takes that level on its own (and resumes)."""
     from .train import load_train_data
 
     data = load_train_data(specs[0].train, ctx)

@@ -41,32 +41,35 @@ def run_pai_batched(specs: list[PaiSpec], runs: list[RunDir], ctx: RunContext) -
     """`run_pai` for runs of one `batch_key`: each scored and masked at its own init,
     then all trained as one stacked computation (`train.batched`)."""
     data = load_train_data(specs[0].train, ctx)
-    trainers = []
-    for spec, run in zip(specs, runs):
-        model = seeded_model(spec.train, data.info, spec.train.seed)
-        ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
-        trainer = Trainer(spec.train, model, data, ctx.device)
-        mask = choose_mask(spec, trainer, ignore)
-        trainer.set_mask(mask)
-        run.save_mask("mask.safetensors", mask)
-        trainers.append(trainer)
+    trainers = [masked_trainer(spec, seeded_model(spec.train, data.info, spec.train.seed), data, run, ctx)
+                for spec, run in zip(specs, runs)]
     names = ", ".join(f"{s.method} {s.density:g}" for s in specs)
     metrics = train_units_batched(trainers, runs, ctx, f"pai {names}")
-    return [{"metrics": {"method": s.method, "density": round(t.mask.density(), 6), **m}, "layers": layer_report(t.mask)}
-            for s, t, m in zip(specs, trainers, metrics)]
+    return [pai_result(s, t, m) for s, t, m in zip(specs, trainers, metrics)]
 
 
 def run_pai(spec: PaiSpec, run: RunDir, ctx: RunContext) -> dict:
     data, model = prepare(spec.train, ctx)
+    if run.has("checkpoint.pt") and not ctx.restart:  # a checkpoint carries its mask: resume as it is
+        trainer = Trainer(spec.train, model, data, ctx.device)
+    else:
+        trainer = masked_trainer(spec, model, data, run, ctx)
+    return pai_result(spec, trainer, train_unit(trainer, run, ctx, f"pai {spec.method} at density {spec.density:g}"))
+
+
+def masked_trainer(spec: PaiSpec, model, data, run: RunDir, ctx: RunContext) -> Trainer:
+    """A trainer of `model` at `score_at` (dense training until then), under its PaI mask (saved)."""
     ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
     trainer = Trainer(spec.train, model, data, ctx.device)
-    if not run.has("checkpoint.pt") or ctx.restart:  # a checkpoint carries its mask: resume as it is
-        trainer.run(until=trainer.steps(spec.score_at))
-        trainer.clear_history()
-        mask = choose_mask(spec, trainer, ignore)
-        trainer.set_mask(mask)
-        run.save_mask("mask.safetensors", mask)
-    metrics = train_unit(trainer, run, ctx, f"pai {spec.method} at density {spec.density:g}")
+    trainer.run(until=trainer.steps(spec.score_at))
+    trainer.clear_history()
+    mask = choose_mask(spec, trainer, ignore)
+    trainer.set_mask(mask)
+    run.save_mask("mask.safetensors", mask)
+    return trainer
+
+
+def pai_result(spec: PaiSpec, trainer: Trainer, metrics: dict) -> dict:
     mask = trainer.mask
     return {"metrics": {"method": spec.method, "density": round(mask.density(), 6), **metrics},
             "layers": layer_report(mask)}

@@ -36,7 +36,9 @@ class Trainer:
     def __init__(self, spec, model: torch.nn.Module, data: DatasetSplits, device: torch.device,
                  mask: Mask | None = None):
         self.spec, self.data, self.device = spec, data, device
-        if distributed.active():
+        # Joined (or not) before any Trainer is built (`api.run`): asked once, not every step.
+        self.in_ddp_job = distributed.active()
+        if self.in_ddp_job:
             distributed.check_batch_size(spec.batch_size)
         info = data.info
         augment = info.augment if spec.augment is None else spec.augment
@@ -48,7 +50,7 @@ class Trainer:
         self.memory_format = memory_format(device, getattr(model, "is_conv", False))
         self.model = model.to(device=device, memory_format=self.memory_format)
         self._ddp: torch.nn.Module | None = None  # made at the first step of a DDP job (`ddp_model`)
-        self._compiled: torch.nn.Module | None = None  # the training forward under torch.compile (`compile`)
+        self.forward_model = self.model  # what a training step calls: the model, or it compiled (`compile`)
         self.optimizer = build_optimizer(spec.optimizer, self.model.parameters(), lr=spec.lr,
                                          momentum=spec.momentum, nesterov=spec.nesterov,
                                          weight_decay=spec.weight_decay)
@@ -149,9 +151,8 @@ class Trainer:
 
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The mean loss of the batch; in a DDP job, this rank's share of it."""
-        if not distributed.active():
-            model = self._compiled if self._compiled is not None else self.model
-            return F.cross_entropy(model(x), y)
+        if not self.in_ddp_job:
+            return F.cross_entropy(self.forward_model(x), y)
         # This rank's slice, summed and scaled by (ranks / global batch): DDP averages the
         # ranks' gradients, so the update is the global batch's mean-loss update, also for a
         # last batch that does not split evenly; and the mean over ranks of this loss is the
@@ -164,7 +165,7 @@ class Trainer:
         graphs on a GPU). The compiled module shares the model's parameters, so masks,
         checkpoints and evaluation work on the plain model as before; results equal eager
         training to float tolerance. The first step pays the compilation."""
-        self._compiled = torch.compile(self.model, mode=None if mode == "default" else mode)
+        self.forward_model = torch.compile(self.model, mode=None if mode == "default" else mode)
 
     def ddp_model(self) -> torch.nn.Module:
         """The DDP wrapper of `model`, made on first use: by then a method has loaded the
