@@ -1,5 +1,6 @@
 """Sparse inference export: the exported network predicts as the masked dense one, in
 every format, for MLPs and convolutions; bad files and formats are refused clearly."""
+import copy
 import json
 
 import pytest
@@ -8,7 +9,7 @@ import torch
 from ticketlab import api, load_inference
 from ticketlab.cli import main
 from ticketlab.errors import CheckpointError, SpecError, UnknownNameError
-from ticketlab.inference import CsrConv2d, CsrLinear, export_inference
+from ticketlab.inference import CsrConv2d, CsrLinear, FeatureMajorLinear, export_inference, sparse_runtime
 from ticketlab.models import build_model
 from ticketlab.spec import ImpSpec, TrainSpec
 from ticketlab.store import RunStore, Unit
@@ -46,6 +47,26 @@ def test_exported_models_predict_like_the_masked_dense_model(runs_dir, tmp_path,
         assert any(isinstance(m, CsrConv2d) for m in load_inference(tmp_path / "csr.safetensors", csr_conv=True).modules())
         assert not any(isinstance(m, CsrConv2d) for m in load_inference(tmp_path / "csr.safetensors").modules()), \
             "convolutions stay dense by default"
+
+
+def test_csr_runtime_keeps_activations_feature_major_and_predicts_like_dense():
+    """Sparse and dense Linear layers mixed, in every input layout the runtime meets:
+    the batch-major input, a 3-D input, batch 1, and a transposed view fed directly."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(24, 40), torch.nn.ReLU(), torch.nn.Linear(40, 30), torch.nn.ReLU(),
+                              torch.nn.Linear(30, 20), torch.nn.ReLU(), torch.nn.Linear(20, 5)).eval()
+    with torch.no_grad():
+        for i in (0, 4):  # sparse first and third layers; the second and last stay dense
+            net[i].weight.mul_(torch.rand_like(net[i].weight) < 0.1)
+    runtime = sparse_runtime(copy.deepcopy(net), "csr")
+    kinds = [type(m) for m in runtime if not isinstance(m, torch.nn.ReLU)]
+    assert kinds == [CsrLinear, FeatureMajorLinear, CsrLinear, FeatureMajorLinear]
+    batch_major = torch.randn(33, 24)
+    feature_major = torch.randn(24, 33).t()  # the same shape, seen transposed
+    with torch.no_grad():
+        for x in (batch_major, feature_major, batch_major[:1], torch.randn(3, 7, 24)):
+            assert torch.allclose(runtime(x), net(x), atol=1e-5), tuple(x.shape)
+            assert runtime(x).shape == net(x).shape
 
 
 def test_export_refusals_and_cli(runs_dir, tmp_path, capsys):
