@@ -7,7 +7,7 @@ The Python API mirrors the CLI: build a spec, `run` it, read its result.
     result = ticketlab.run(spec)
     print(result.metrics["test_accuracy"])
 """
-from .api import RunResult, load_routed, run
+from .api import RunResult, load_routed, run, run_many
 from .errors import TicketlabError
 from .spec import (DstSpec, ElasticSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, Spec, TrainSpec,
                    load_spec_file, spec_from_dict)
@@ -17,4 +17,4 @@ from .lazy import lazy_exports
 __getattr__ = lazy_exports(__name__, {"load_inference": ".inference", "export_inference": ".inference"})
 __version__ = "0.1.0"
 __all__ = ["DstSpec", "ElasticSpec", "ImpSpec", "LmcSpec", "PaiSpec", "PoolSpec", "RstSpec", "RtlSpec", "RunResult",
-           "Spec", "TicketlabError", "TrainSpec", "export_inference", "load_inference", "load_routed", "load_spec_file", "run", "spec_from_dict"]
+           "Spec", "TicketlabError", "TrainSpec", "export_inference", "load_inference", "load_routed", "load_spec_file", "run", "run_many", "spec_from_dict"]
