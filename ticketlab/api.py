@@ -12,6 +12,7 @@ from .store import RunDir, RunStore
 
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune")
+PRECISIONS = ("auto", "fp32", "bf16")  # train.device.precision_policy says what each means
 
 
 @dataclass
@@ -30,7 +31,7 @@ class RunResult:
 def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
         restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True,
-        compile: str | None = None) -> RunResult:
+        compile: str | None = None, precision: str = "auto") -> RunResult:
     """Run `spec` once: a finished spec returns its stored result without computing.
 
     `batch` trains networks that a method trains side by side (IMP's controls of a level)
@@ -39,8 +40,10 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     workers write only their run directories, and the driver records what they did.
     `compile` ("default", "reduce-overhead", "max-autotune") trains through torch.compile;
     like `batch` it changes speed, not results (beyond float tolerance), so it is not
-    part of the spec either."""
-    _check_compile(compile)
+    part of the spec either. `precision` ("auto": bf16 autocast on CUDA, fp32 elsewhere;
+    "fp32"; "bf16") goes with the device, which is not part of the spec either; the run's
+    status records both."""
+    check_options(compile, precision)
     store = RunStore(runs_dir)
     run_dir = store.run_dir(spec)
     if run_dir.finished:
@@ -58,8 +61,9 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         if distributed.from_rank0(run_dir.finished):  # another process finished it while we waited
             return _result(run_dir, reused=True)
         ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
-                         checkpoint_every=checkpoint_every, restart=restart, batch=batch, record=record,
-                         compile=compile)
+                         checkpoint_every=checkpoint_every, restart=restart,
+                         batch=batch and _stacking_keeps(precision, ctx_device, progress), record=record,
+                         compile=compile, precision=precision)
         _execute([run_dir], store, ctx, lambda: [RUNNERS[spec.kind](spec, run_dir, ctx)])
         return _result(run_dir, reused=False)
     finally:
@@ -70,13 +74,17 @@ def _execute(dirs: list[RunDir], store: RunStore, ctx, work) -> None:
     """What a run's directories go through around `work()` (one result per directory),
     for one run or a batch group: running, then finished, failed or interrupted, each
     state also in the index unless the context says a sweep's driver keeps it."""
+    from .train.device import precision_policy
+
+    provenance = {"device": str(ctx.device), "precision": ctx.precision}  # neither is part of the spec
     for run_dir in dirs:
         run_dir.remove_stale_temporaries()
-        run_dir.set_status("running", device=str(ctx.device), **({"batched": len(dirs)} if len(dirs) > 1 else {}))
+        run_dir.set_status("running", **provenance, **({"batched": len(dirs)} if len(dirs) > 1 else {}))
         if ctx.record:
             store.record(run_dir)
     try:
-        results = work()
+        with precision_policy(ctx.precision):
+            results = work()
     except BaseException as err:
         for run_dir in dirs:
             if isinstance(err, KeyboardInterrupt):
@@ -87,7 +95,7 @@ def _execute(dirs: list[RunDir], store: RunStore, ctx, work) -> None:
                 store.record(run_dir)
         raise
     for run_dir, result in zip(dirs, results):
-        run_dir.finish(result)
+        run_dir.finish(result, **provenance)
         if ctx.record:
             store.record(run_dir, result.get("metrics"))
 
@@ -97,10 +105,28 @@ def _untouched(run_dir: RunDir) -> bool:
     return not run_dir.finished and not run_dir.has("checkpoint.pt")
 
 
-def _check_compile(mode: str | None) -> None:
-    if mode is not None and mode not in COMPILE_MODES:
-        from .errors import UnknownNameError
-        raise UnknownNameError("compile mode", mode, list(COMPILE_MODES))
+def check_options(compile: str | None, precision: str = "auto") -> None:
+    from .errors import UnknownNameError
+
+    if compile is not None and compile not in COMPILE_MODES:
+        raise UnknownNameError("compile mode", compile, list(COMPILE_MODES))
+    if precision not in PRECISIONS:
+        raise UnknownNameError("precision", precision, list(PRECISIONS))
+
+
+def _stacking_keeps(precision: str, device, progress: Progress | None) -> bool:
+    """Whether stacked (vmapped) training would keep `precision` on `device`. torch's vmap
+    does not autocast on a CPU (its batching rules call ops outside CPU autocast's list), so
+    a stacked bf16 step would silently run in fp32: there, members train one by one."""
+    if precision != "bf16":
+        return True
+    from .train.device import resolve_device
+
+    if resolve_device(None if device is None else str(device)).type != "cpu":
+        return True
+    (progress or Progress()).note("bf16 on a CPU: torch's vmap does not autocast there, so the networks "
+                                  "train one by one instead of stacked")
+    return False
 
 
 def _result(run_dir: RunDir, reused: bool) -> RunResult:
@@ -125,9 +151,11 @@ def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathL
     results equal separate runs to float tolerance. Anything else (a single member, a
     member with a checkpoint, other kinds) runs one by one, with `batch` passed on (IMP
     batches a level's controls)."""
-    _check_compile(options.get("compile"))
+    check_options(options.get("compile"), options.get("precision", "auto"))
     done: dict[str, RunResult] = {}
-    if batch and distributed.world_size() == 1:  # under torchrun each run goes through DDP instead
+    if batch and distributed.world_size() == 1 and _stacking_keeps(options.get("precision", "auto"),
+                                                                    options.get("device"), options.get("progress")):
+        # (under torchrun each run goes through DDP instead)
         for group in _batch_groups(specs, RunStore(runs_dir)):
             done.update((r.run_id, r) for r in _run_group(group, runs_dir=runs_dir, **options))
     return [done.get(s.run_id) or run(s, runs_dir=runs_dir, batch=batch, **options) for s in specs]
@@ -148,7 +176,8 @@ def _batch_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
 
 def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str | None = None,
                progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
-               wait: bool = True, record: bool = True, compile: str | None = None) -> list[RunResult]:
+               wait: bool = True, record: bool = True, compile: str | None = None,
+               precision: str = "auto") -> list[RunResult]:
     """Run a batch group: the lifecycle of `run` (locks, status, index) for each member,
     one computation for all."""
     from .context import RunContext
@@ -179,7 +208,7 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
         held = list(dirs)
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record,
-                         compile=compile)
+                         compile=compile, precision=precision)
         _execute(dirs, store, ctx, lambda: BATCHED_RUNNERS[specs[0].kind][1](specs, dirs, ctx))
         return [_result(d, reused=False) for d in dirs]
     finally:

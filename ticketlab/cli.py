@@ -27,7 +27,7 @@ def _run_specs(specs, args) -> int:
     progress = make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty())
     results = api.run_many(specs, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
                            progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
-                           wait=not args.no_wait, compile=args.compile,
+                           wait=not args.no_wait, compile=args.compile, precision=args.precision,
                            batch=getattr(args, "batch", False))
     if args.json:
         docs = [r.as_json() for r in results]
@@ -125,7 +125,7 @@ def _sweep(args) -> int:
     runs = run_sweep(sweep, args.backend, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
                      address=args.address, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
                      max_concurrent=args.max_concurrent, retries=args.retries,
-                     checkpoint_every=args.checkpoint_every,
+                     checkpoint_every=args.checkpoint_every, compile=args.compile, precision=args.precision,
                      progress=make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty()))
     print(json.dumps({"runs": [r.as_json() for r in runs]}, sort_keys=True) if args.json else sweep_markdown(runs))
     return 1 if any(r.status == "failed" for r in runs) else 0

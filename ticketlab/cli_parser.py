@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from .api import PRECISIONS
+
 
 def _common(parser: argparse.ArgumentParser, runs: bool = True) -> None:
     parser.add_argument("--runs-dir", help="root of run directories (default: $TICKETLAB_RUNS or ./runs)")
@@ -20,9 +22,16 @@ def _common(parser: argparse.ArgumentParser, runs: bool = True) -> None:
     parser.add_argument("--checkpoint-every", default="1ep", help="save training state this often (default 1ep)")
     parser.add_argument("--restart", action="store_true", help="ignore an existing checkpoint of this run")
     parser.add_argument("--no-wait", action="store_true", help="fail instead of waiting when another process runs it")
+    _speed_flags(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _speed_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compile", metavar="MODE", help="train through torch.compile: default, reduce-overhead "
                         "(CUDA graphs on a GPU) or max-autotune; same results to float tolerance")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument("--precision", default="auto", choices=PRECISIONS,
+                        help="auto (default): bf16 autocast on CUDA, fp32 elsewhere; fp32: full precision on any "
+                        "device, for results comparable across devices; bf16: autocast on any device")
 
 
 def _training_flags(parser: argparse.ArgumentParser) -> None:
@@ -214,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--dry-run", action="store_true", help="list the runs and which have finished; run nothing")
     sweep.add_argument("--data-dir", help="folder holding dataset files (also $TICKETLAB_DATA)")
     sweep.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    _speed_flags(sweep)
     sweep.add_argument("--quiet", action="store_true", help="no progress output")
     _common(sweep, runs=False)
 

@@ -19,3 +19,4 @@ class RunContext:
     batch: bool = False            # train same-shaped networks of a step together (train.batched)
     record: bool = True            # write the SQLite index (a sweep's workers leave it to the driver)
     compile: str | None = None     # train through torch.compile in this mode (Trainer.compile)
+    precision: str = "auto"        # autocast policy (train.device.precision_policy)

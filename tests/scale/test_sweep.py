@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load_file
 
 from ticketlab import api
-from ticketlab.errors import SpecError, TicketlabError
+from ticketlab.errors import SpecError, TicketlabError, UnknownNameError
 from ticketlab.scale.driver import run_sweep
 from ticketlab.scale.sweep import load_sweep, sweep_from_dict
 from ticketlab.store import RunStore
@@ -206,3 +206,17 @@ def test_the_driver_takes_the_workers_word_for_a_finished_run(tmp_path, monkeypa
     assert len(remote.done) == 2
     rows = RunStore(runs).index.rows()
     assert [r["status"] for r in rows] == ["finished"] * 2 and rows[0]["metrics"] == {"test_accuracy": 0.5}
+
+
+def test_precision_and_compile_reach_every_run_and_bad_values_stop_the_sweep(tmp_path):
+    sweep = sweep_from_dict({"base": BASE, "axes": {"seed": [0, 1]}})
+    runs = tmp_path / "runs"
+    with pytest.raises(UnknownNameError, match="precision"):
+        run_sweep(sweep, "serial", runs_dir=runs, precision="fp8")
+    with pytest.raises(UnknownNameError, match="compile mode"):
+        run_sweep(sweep, "serial", runs_dir=runs, compile="fastest")
+    assert not runs.exists() or not any(runs.iterdir()), "refused before any run starts"
+    results = run_sweep(sweep, "serial", runs_dir=runs, precision="fp32")
+    for result in results:
+        status = json.loads((runs / result.spec.run_id / "status.json").read_text())
+        assert status["status"] == "finished" and status["precision"] == "fp32"

@@ -66,8 +66,12 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
               data_dir: str | os.PathLike | None = None, device: str | None = None, address: str | None = None,
               cpus_per_run: int = 1, gpus_per_run: int = 0, max_concurrent: int | None = None,
               retries: int | None = None, checkpoint_every: str = "1ep", progress: Progress | None = None,
-              poll_s: float = 1.0) -> list[SweepRun]:
-    """Run every point of `sweep` once; returns one SweepRun per point, in sweep order."""
+              poll_s: float = 1.0, compile: str | None = None, precision: str = "auto") -> list[SweepRun]:
+    """Run every point of `sweep` once; returns one SweepRun per point, in sweep order.
+    `compile` and `precision` reach every run as in `api.run`."""
+    from ..api import check_options
+
+    check_options(compile, precision)
     check_backend(backend, address)
     progress = progress or Progress()
     store = RunStore(runs_dir)
@@ -105,7 +109,8 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
                 run.attempts += 1
                 run.status = "running"
                 payload = {"spec": run.spec.to_dict(), "runs_dir": root, "attempt": run.attempts,
-                           "data_dir": data_root, "device": device, "checkpoint_every": checkpoint_every}
+                           "data_dir": data_root, "device": device, "checkpoint_every": checkpoint_every,
+                           "compile": compile, "precision": precision}
                 running[pool.submit(payload)] = (run, time.monotonic())
             for handle, ok, value in pool.wait(list(running), timeout=poll_s):
                 run, started = running.pop(handle)

@@ -37,7 +37,8 @@ def run_one(payload: dict) -> dict:
         print(f"attempt {payload['attempt']} of {spec.run_id}", file=stream)
         result = api.run(spec, runs_dir=payload["runs_dir"], data_dir=payload.get("data_dir"),
                          device=payload.get("device"), progress=LineProgress(stream=stream, every_s=30),
-                         checkpoint_every=payload.get("checkpoint_every", "1ep"), record=False)
+                         checkpoint_every=payload.get("checkpoint_every", "1ep"), record=False,
+                         compile=payload.get("compile"), precision=payload.get("precision", "auto"))
     return {"run_id": result.run_id, "reused": result.reused, "metrics": result.metrics}
 
 

@@ -69,6 +69,6 @@ class RunDir(Unit):
         write_json(self.path / "status.json", {"status": status, "pid": os.getpid(),
                                                "host": socket.gethostname(), "time": time.time(), **extra})
 
-    def finish(self, result: dict) -> None:
+    def finish(self, result: dict, **extra: Any) -> None:
         super().finish(result)
-        self.set_status("finished")
+        self.set_status("finished", **extra)

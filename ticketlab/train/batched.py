@@ -15,7 +15,9 @@ resumes unbatched) and results use the ordinary code. A member equals the same m
 trained alone to float tolerance (tests check it).
 
 Not batched: mask-changing hooks (dynamic sparse training), members at different steps,
-different specs. On CUDA the step runs under bf16 autocast; channels_last is not used.
+different specs. The step runs under the precision policy's autocast (bf16 on CUDA by
+default); channels_last is not used. torch's vmap does not autocast on a CPU, so there a
+bf16 policy would stack in fp32: `api` then trains the members one by one instead.
 """
 from __future__ import annotations
 

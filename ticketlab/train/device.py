@@ -5,7 +5,7 @@ import contextlib
 
 import torch
 
-from ..errors import TicketlabError
+from ..errors import TicketlabError, UnknownNameError
 
 
 def resolve_device(name: str | None = None) -> torch.device:
@@ -21,12 +21,41 @@ def resolve_device(name: str | None = None) -> torch.device:
     return device
 
 
+# What the training and evaluation code asks of a device, set for a whole run by
+# `precision_policy` (api.run enters it around the run's work): a process-wide setting,
+# like torch's own backend flags, so that every autocast site follows it without each
+# call taking it as an argument.
+_policy = {"precision": "auto", "channels_last": None}
+
+
+@contextlib.contextmanager
+def precision_policy(precision: str = "auto", channels_last: bool | None = None):
+    """Within this block, `autocast` and `memory_format` follow `precision` ("auto": bf16
+    autocast on CUDA and fp32 elsewhere; "fp32": full precision everywhere, for results
+    comparable across devices; "bf16": bf16 autocast on any device, including CPUs with
+    bf16 units) and `channels_last` (None: on CUDA only)."""
+    from ..api import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise UnknownNameError("precision", precision, list(PRECISIONS))
+    saved = dict(_policy)
+    _policy.update(precision=precision, channels_last=channels_last)
+    try:
+        yield
+    finally:
+        _policy.update(saved)
+
+
 def autocast(device: torch.device):
-    """bf16 autocast on CUDA (tensor cores, no loss scaling needed); full fp32 on CPU."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    """bf16 autocast where the precision policy asks for it (by default on CUDA: tensor
+    cores, no loss scaling needed); otherwise full fp32."""
+    precision = _policy["precision"]
+    if precision == "bf16" or precision == "auto" and device.type == "cuda":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
 def memory_format(device: torch.device, is_conv: bool) -> torch.memory_format:
-    return torch.channels_last if device.type == "cuda" and is_conv else torch.contiguous_format
+    wanted = _policy["channels_last"]
+    channels_last = device.type == "cuda" if wanted is None else wanted
+    return torch.channels_last if channels_last and is_conv else torch.contiguous_format
