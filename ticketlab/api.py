@@ -153,9 +153,8 @@ def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathL
     batches a level's controls)."""
     check_options(options.get("compile"), options.get("precision", "auto"))
     done: dict[str, RunResult] = {}
-    if batch and distributed.world_size() == 1 and _stacking_keeps(options.get("precision", "auto"),
-                                                                    options.get("device"), options.get("progress")):
-        # (under torchrun each run goes through DDP instead)
+    batch = batch and _stacking_keeps(options.get("precision", "auto"), options.get("device"), options.get("progress"))
+    if batch and distributed.world_size() == 1:  # under torchrun each run goes through DDP instead
         for group in _batch_groups(specs, RunStore(runs_dir)):
             done.update((r.run_id, r) for r in _run_group(group, runs_dir=runs_dir, **options))
     return [done.get(s.run_id) or run(s, runs_dir=runs_dir, batch=batch, **options) for s in specs]

@@ -7,7 +7,8 @@ shape, class count and format. `load_inference(path)` rebuilds the network and s
   weight as a CSR matrix, `torch.sparse.mm`); denser layers stay dense, since CSR only
   pays when most entries are zero. Activations between Linear layers stay feature-major
   (each feature's batch contiguous, what the CSR product streams over), so the network
-  transposes its input once rather than around every layer. With `csr_conv`, such Convs too become `CsrConv2d`
+  transposes its input once rather than around every layer (dense Linears in between
+  become `FeatureMajorLinear`). With `csr_conv`, such Convs too become `CsrConv2d`
   (im2col with `unfold`, then the same sparse product); off by default, because on a CPU
   the im2col copies cost more than the dense convolution saves for convs of the zoo's
   size (benchmarks/sparse_inference.py measures LeNet-5 5x slower at batch 256);
