@@ -58,6 +58,8 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     all_specs = specs(args)
+    device = resolve_device(args.device)
+    where = machine(cpu=device.type == "cpu")
     times = {"separate": [], "batched": []}
     masks = {}
     for _ in range(args.repeats):
@@ -74,7 +76,7 @@ def main() -> None:
     sep, bat = statistics.median(times["separate"]), statistics.median(times["batched"])
     trainings = len(args.seeds) * (1 + 3 * args.levels)  # the dense run, then a ticket and 2 controls per level
     rows = [["separate", f"{sep:.1f}", "1.00x"], ["batched (`--batch`)", f"{bat:.1f}", f"{sep / bat:.2f}x"]]
-    markdown = f"""## IMP with controls, batched end to end ({machine()})
+    markdown = f"""## IMP with controls, batched end to end ({where})
 
 `python benchmarks/batched_imp.py --seeds {",".join(map(str, args.seeds))} --levels {args.levels} --epochs {args.epochs} --repeats {args.repeats}`:
 IMP on LeNet-300-100 (Fashion-MNIST, layer-wise 20% per level, rewind to init, reinit and
@@ -88,8 +90,8 @@ weights near the pruning threshold change sides.
 
 {table(["IMP with controls", "wall time (s)", "speed-up"], rows)}
 """
-    save(f"batched_imp_{resolve_device(args.device).type}",
-         {"machine": machine(), "seeds": args.seeds, "levels": args.levels, "epochs": args.epochs,
+    save(f"batched_imp_{device.type}",
+         {"machine": where, "seeds": args.seeds, "levels": args.levels, "epochs": args.epochs,
           "seconds": times, "speedup": sep / bat, "mask_agreement": mask_agreement}, markdown)
 
 

@@ -78,7 +78,7 @@ def main() -> None:
         figures.append({"k": k, "steps": args.steps, "one_after_another_s": s, "stacked_s": b, "speedup": s / b})
         rows.append([k, f"{k * args.steps / s:.1f}", f"{k * args.steps / b:.1f}", f"{s / b:.2f}x"])
         print(rows[-1], flush=True)
-    markdown = f"""## Routing the Lottery, batched ({machine()})
+    markdown = f"""## Routing the Lottery, batched ({machine(cpu=device.type == "cpu")})
 
 `python benchmarks/batched_rtl.py --steps {args.steps}`: K one-mask LeNet-300-100 networks (an
 extraction round or the independent-models baseline; own 50% mask and batches, batch 128)
@@ -87,7 +87,7 @@ Throughput in network-steps per second.
 
 {table(["K", "one after another", "stacked", "speed-up"], rows)}
 """
-    save(f"batched_rtl_{device.type}", {"machine": machine(), "figures": figures}, markdown)
+    save(f"batched_rtl_{device.type}", {"machine": machine(cpu=device.type == "cpu"), "figures": figures}, markdown)
 
 
 if __name__ == "__main__":

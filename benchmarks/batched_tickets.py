@@ -87,7 +87,7 @@ def main() -> None:
                             "batched_member_steps_per_s": m * steps / b, "speedup": s / b})
             rows.append([model, m, f"{m * steps / s:.1f}", f"{m * steps / b:.1f}", f"{s / b:.2f}x"])
             print(rows[-1], flush=True)
-    markdown = f"""## Batched tickets ({machine()})
+    markdown = f"""## Batched tickets ({machine(cpu=device.type == "cpu")})
 
 `python benchmarks/batched_tickets.py --steps {args.steps} --conv-steps {args.conv_steps}`: M masked
 networks (own init, mask and data order) trained as one stacked `vmap` computation against one
@@ -96,7 +96,7 @@ after another, interleaved, medians of 3 ({args.steps} timed steps per member fo
 
 {table(["model", "M", "one after another", "batched", "speed-up"], rows)}
 """
-    save(f"batched_tickets_{device.type}", {"machine": machine(), "steps": args.steps, "conv_steps": args.conv_steps,
+    save(f"batched_tickets_{device.type}", {"machine": machine(cpu=device.type == "cpu"), "steps": args.steps, "conv_steps": args.conv_steps,
                                             "figures": figures}, markdown)
 
 

@@ -21,8 +21,9 @@ sys.path.insert(0, str(ROOT))
 from ticketlab.atomic import write_json, write_text  # noqa: E402
 
 
-def machine() -> str:
-    if torch.cuda.is_available():
+def machine(cpu: bool = False) -> str:
+    """Where figures were taken: the GPU when there is one (unless `cpu`), else the CPU."""
+    if torch.cuda.is_available() and not cpu:
         return f"{torch.cuda.get_device_name()} (CUDA), torch {torch.__version__}"
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads), torch {torch.__version__}"
 

@@ -66,7 +66,10 @@ def test_csr_runtime_keeps_activations_feature_major_and_predicts_like_dense():
     with torch.no_grad():
         for x in (batch_major, feature_major, batch_major[:1], torch.randn(3, 7, 24)):
             assert torch.allclose(runtime(x), net(x), atol=1e-5), tuple(x.shape)
-            assert runtime(x).shape == net(x).shape
+            assert runtime(x).shape == net(x).shape and runtime(x).is_contiguous()
+        assert runtime[0].weight.crow_indices().dtype == torch.int32, "32-bit indices: no conversion per call"
+        runtime.double()  # every layer's tensors are module state: converted (and moved by .to) with it
+        assert torch.allclose(runtime(batch_major.double()).float(), net(batch_major), atol=1e-5)
 
 
 def test_export_refusals_and_cli(runs_dir, tmp_path, capsys):

@@ -74,9 +74,10 @@ def _execute(dirs: list[RunDir], store: RunStore, ctx, work) -> None:
     """What a run's directories go through around `work()` (one result per directory),
     for one run or a batch group: running, then finished, failed or interrupted, each
     state also in the index unless the context says a sweep's driver keeps it."""
-    from .train.device import precision_policy
+    from .train.device import effective_precision, precision_policy
 
-    provenance = {"device": str(ctx.device), "precision": ctx.precision}  # neither is part of the spec
+    # Neither is part of the spec; the precision as it applies ("auto" resolved).
+    provenance = {"device": str(ctx.device), "precision": effective_precision(ctx.device, ctx.precision)}
     for run_dir in dirs:
         run_dir.remove_stale_temporaries()
         run_dir.set_status("running", **provenance, **({"batched": len(dirs)} if len(dirs) > 1 else {}))

@@ -84,11 +84,12 @@ def _derived(spec, args):
 def _evaluate(args) -> int:
     from .analysis.robustness import evaluate_run, robustness_markdown
     from .store import RunStore
-    from .train.device import resolve_device
+    from .train.device import precision_policy, resolve_device
     if args.ood_size < 0:
         raise TicketlabError(f"--ood-size must be >= 0 (0: the whole test set), got {args.ood_size}.")
-    rows = evaluate_run(RunStore(args.runs_dir).open(args.run), data_dir=args.data_dir,
-                        device=resolve_device(args.device), size=args.ood_size, only=args.unit)
+    with precision_policy(args.precision):
+        rows = evaluate_run(RunStore(args.runs_dir).open(args.run), data_dir=args.data_dir,
+                            device=resolve_device(args.device), size=args.ood_size, only=args.unit)
     print(json.dumps(rows, sort_keys=True) if args.json else robustness_markdown(rows))
     return 0
 

@@ -2,6 +2,8 @@
 this CPU (CI has no GPU), and the choice of fp32 on any device."""
 import copy
 import json
+import threading
+import warnings
 
 import pytest
 import torch
@@ -28,8 +30,8 @@ def weights(folder, spec, unit="."):
 @pytest.mark.parametrize("model", ["mlp_32_16", "cifar_resnet_8_4"])
 def test_bf16_autocast_trains_in_fp32_weights_close_to_fp32_training(tmp_path, model):
     spec = TrainSpec(model=model, dataset="synthetic", duration="4it", batch_size=32, lr=0.05, eval_every="4it")
-    full = api.run(spec, runs_dir=tmp_path / "fp32", precision="fp32")
-    half = api.run(spec, runs_dir=tmp_path / "bf16", precision="bf16")
+    full = api.run(spec, runs_dir=tmp_path / "fp32", precision="fp32", device="cpu")
+    half = api.run(spec, runs_dir=tmp_path / "bf16", precision="bf16", device="cpu")
     a, b = weights(tmp_path / "fp32", spec), weights(tmp_path / "bf16", spec)
     assert all(t.dtype == torch.float32 for t in b.values() if t.is_floating_point()), "weights stay fp32"
     gaps = [float((a[k].float() - b[k].float()).abs().max()) for k in a if a[k].is_floating_point()]
@@ -54,10 +56,11 @@ def test_vmap_does_not_autocast_on_a_cpu_so_bf16_members_train_one_by_one(tmp_pa
     notes = []
     progress = Progress()
     progress.note = notes.append
-    stacked = api.run_many(seeds, batch=True, runs_dir=tmp_path / "batch", precision="bf16", progress=progress)
+    stacked = api.run_many(seeds, batch=True, runs_dir=tmp_path / "batch", precision="bf16", progress=progress,
+                           device="cpu")
     assert sum("one by one" in n for n in notes) == 1, "said once"
     assert all("batched" not in r.metrics for r in stacked)
-    api.run_many(seeds, runs_dir=tmp_path / "alone", precision="bf16")
+    api.run_many(seeds, runs_dir=tmp_path / "alone", precision="bf16", device="cpu")
     for spec in seeds:
         a, b = weights(tmp_path / "alone", spec), weights(tmp_path / "batch", spec)
         assert all(torch.equal(a[k], b[k]) for k in a), "the same bf16 training as separate runs"
@@ -66,7 +69,7 @@ def test_vmap_does_not_autocast_on_a_cpu_so_bf16_members_train_one_by_one(tmp_pa
 def test_imp_masks_hold_under_bf16(tmp_path):
     train = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="1ep", batch_size=32, lr=0.05)
     spec = ImpSpec(train=train, levels=2, controls=("random",))
-    api.run(spec, runs_dir=tmp_path, precision="bf16", batch=True)
+    api.run(spec, runs_dir=tmp_path, precision="bf16", batch=True, device="cpu")
     run = RunStore(tmp_path).open(spec.run_id)
     for unit in ("level_02", "level_02/random"):
         mask, state = run.child(unit).load_mask("mask.safetensors"), weights(tmp_path, spec, unit)
@@ -92,7 +95,8 @@ def test_channels_last_training_equals_contiguous():
 
 def test_policy_resolution_and_refusals(tmp_path, capsys):
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
-    with pytest.warns(UserWarning):  # torch says CUDA is absent; the object still tells the policy
+    with warnings.catch_warnings():  # without CUDA torch warns; the object still tells the policy
+        warnings.simplefilter("ignore", UserWarning)
         assert isinstance(autocast(cuda), torch.autocast), "auto: bf16 on CUDA"
     assert not isinstance(autocast(cpu), torch.autocast), "auto: fp32 on a CPU"
     assert memory_format(cuda, True) == torch.channels_last and memory_format(cpu, True) == torch.contiguous_format
@@ -108,3 +112,21 @@ def test_policy_resolution_and_refusals(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["train", "--model", "mlp_32", "--dataset", "synthetic", "--epochs", "1", "--precision", "fp16"])
     assert "invalid choice: 'fp16'" in capsys.readouterr().err
+
+
+def test_runs_in_two_threads_keep_their_own_policies():
+    seen, ready = {}, threading.Barrier(2)
+
+    def worker(precision):
+        with precision_policy(precision):
+            ready.wait()  # both policies set before either reads
+            seen[precision] = isinstance(autocast(torch.device("cpu")), torch.autocast)
+            ready.wait()
+
+    threads = [threading.Thread(target=worker, args=(p,)) for p in ("bf16", "fp32")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == {"bf16": True, "fp32": False}
+    assert not isinstance(autocast(torch.device("cpu")), torch.autocast), "nothing leaks out of the threads"

@@ -51,7 +51,7 @@ def finished_source(source, run: RunDir, ctx: RunContext) -> RunDir:
 
     result = api.run(source, runs_dir=run.path.parent, data_dir=ctx.data_dir, device=str(ctx.device),
                      progress=ctx.progress, checkpoint_every=ctx.checkpoint_every, record=ctx.record,
-                     compile=ctx.compile, precision=ctx.precision)
+                     batch=ctx.batch, compile=ctx.compile, precision=ctx.precision)
     return RunStore(run.path.parent).open(result.run_id)
 
 
