@@ -80,6 +80,11 @@ def _execute(dirs: list[RunDir], store: RunStore, ctx, work) -> None:
     provenance = {"device": str(ctx.device), "precision": effective_precision(ctx.device, ctx.precision)}
     for run_dir in dirs:
         run_dir.remove_stale_temporaries()
+        before = run_dir.status_record().get("precision")
+        if before not in (None, provenance["precision"]):  # resuming work trained in another precision
+            ctx.progress.note(f"{run_dir.run_id}: its earlier work ran in {before} and goes on in "
+                              f"{provenance['precision']}, so its result mixes both; pass --precision {before} "
+                              f"(or --restart) to keep one")
         run_dir.set_status("running", **provenance, **({"batched": len(dirs)} if len(dirs) > 1 else {}))
         if ctx.record:
             store.record(run_dir)

@@ -130,3 +130,19 @@ def test_runs_in_two_threads_keep_their_own_policies():
         t.join()
     assert seen == {"bf16": True, "fp32": False}
     assert not isinstance(autocast(torch.device("cpu")), torch.autocast), "nothing leaks out of the threads"
+
+
+def test_resuming_in_another_precision_is_said(tmp_path):
+    spec = TrainSpec(model="mlp_32", dataset="synthetic", duration="2it", batch_size=32, eval_every="2it")
+    run_dir = RunStore(tmp_path).run_dir(spec)
+    run_dir.create()
+    run_dir.set_status("interrupted", device="cpu", precision="bf16")  # as an earlier, stopped bf16 run left it
+    notes = []
+    progress = Progress()
+    progress.note = notes.append
+    api.run(spec, runs_dir=tmp_path, precision="fp32", device="cpu", progress=progress)
+    assert any("ran in bf16 and goes on in fp32" in n and "--precision bf16" in n for n in notes)
+    other = spec.replace(seed=1)
+    notes.clear()
+    api.run(other, runs_dir=tmp_path, precision="fp32", device="cpu", progress=progress)
+    assert not any("goes on in" in n for n in notes), "a fresh run has nothing to mix"

@@ -52,12 +52,19 @@ class RunDir(Unit):
         remove(*self.path.rglob(".*.tmp"))
 
     # -- status -------------------------------------------------------------------------
+    def status_record(self) -> dict:
+        """status.json as written (status, pid, host, time, device, precision, ...); {} if none."""
+        try:
+            record = json.loads((self.path / "status.json").read_text())
+        except (OSError, ValueError):
+            return {}
+        return record if isinstance(record, dict) else {}
+
     def status(self) -> str:
         if self.finished:
             return "finished"
-        try:
-            status = json.loads((self.path / "status.json").read_text())["status"]
-        except (OSError, ValueError, KeyError):
+        status = self.status_record().get("status")
+        if status is None:
             return "new"
         # A process killed outright (SIGKILL, a lost node) leaves "running" behind; the
         # lock, which the kernel dropped with it, tells the truth.
