@@ -10,7 +10,7 @@ is IMP on cifar_resnet_14_8 (the pools benchmark's runs); its tickets at levels 
   cifar_resnet_20_8 at the same level and its one-shot control, the elastic ticket's
   reinit and random controls, and SNIP and GraSP at the elastic ticket's density;
 - stretched to cifar_resnet_32_8 (append: B0 B1 B1 B1 B1), against IMP on
-  cifar_resnet_32_8 at the same level;
+  cifar_resnet_32_8 at the same level and SNIP on it at the elastic ticket's density;
 - at level 7 also against the shuffled-replica ablation (the cut keeps it within CPU time);
 and IMP-20's tickets at the same levels are squeezed back to cifar_resnet_14_8, against
 IMP-14 itself. 2 seeds.
@@ -56,10 +56,14 @@ def phase_one(seed: int) -> dict:
     return out
 
 
-def phase_two(seed: int, imp20: ImpSpec, densities: dict[int, float]) -> dict:
-    """SNIP and GraSP on the target at the elastic ticket's density."""
-    return {(method, level): PaiSpec(train=imp20.train, method=method, density=densities[level])
-            for method in ("snip", "grasp") for level in LEVELS}
+def phase_two(seed: int, imp20: ImpSpec, densities: dict[int, float], imp32: ImpSpec | None = None,
+              densities32: dict[int, float] | None = None) -> dict:
+    """SNIP and GraSP on the target at the elastic ticket's density; SNIP on 32 too."""
+    out = {(method, level): PaiSpec(train=imp20.train, method=method, density=densities[level])
+           for method in ("snip", "grasp") for level in LEVELS}
+    for level, density in (densities32 or {}).items():
+        out[("snip32", level)] = PaiSpec(train=imp32.train, method="snip", density=density)
+    return out
 
 
 class _TicketSoFar:
@@ -107,7 +111,9 @@ def collect(seeds, runs_dir, finished_only: bool = False) -> tuple[dict, list]:
             by = dict(zip(first, runs))
         if all(("stretch20", lv) in by for lv in LEVELS):
             densities = {lv: by[("stretch20", lv)].result()["ticket"]["density"] for lv in LEVELS}
-            second = phase_two(seed, first["imp20"], densities)
+            densities32 = {lv: by[("stretch32", lv)].result()["ticket"]["density"] for lv in LEVELS
+                           if ("stretch32", lv) in by}
+            second = phase_two(seed, first["imp20"], densities, first["imp32"], densities32)
             if finished_only:
                 by.update(finished_runs(second, runs_dir))
             else:
@@ -142,6 +148,8 @@ def collect(seeds, runs_dir, finished_only: bool = False) -> tuple[dict, list]:
                 add(row, "elastic 14->32", by[("stretch32", level)].result()["ticket"]["test_accuracy"])
             if level in levels32:
                 add(row, "IMP on 32", levels32[level]["test_accuracy"])
+            if ("snip32", level) in by:
+                add(row, "SNIP on 32", by[("snip32", level)].result()["metrics"]["test_accuracy"])
             if ("squeeze14", level) in by:
                 squeeze = by[("squeeze14", level)].result()["ticket"]
                 add(row, "squeeze 20->14", squeeze["test_accuracy"])
@@ -167,7 +175,7 @@ def tables(values: dict) -> tuple[str, str]:
         return "\n".join(lines)
 
     stretch = table(["density", "elastic 14->20", "IMP on 20", "IMP-20 density", "one-shot on 20", "SNIP", "GraSP",
-                     "reinit", "random", "shuffled replicas", "elastic 14->32", "IMP on 32"])
+                     "reinit", "random", "shuffled replicas", "elastic 14->32", "IMP on 32", "SNIP on 32"])
     squeeze = table(["squeeze density", "squeeze 20->14", "source 14 (IMP)"])
     return stretch, squeeze
 
@@ -210,7 +218,8 @@ Stretch 14 -> 20, against the target's own IMP ticket (same level; its density a
 one-shot magnitude at that level, SNIP and GraSP at the elastic ticket's density, and the
 elastic ticket's controls (reinit: its mask on a fresh init; random: a random mask of its
 per-layer densities; shuffled replicas: the replicated blocks' masks permuted); and
-stretch 14 -> 32 against IMP on 32 at the same level:
+stretch 14 -> 32 against IMP on 32 at the same level and SNIP on 32 at the elastic
+ticket's density:
 
 {stretch}
 
