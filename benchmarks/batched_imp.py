@@ -17,7 +17,6 @@ import statistics
 import tempfile
 import time
 
-import torch
 from report import machine, save, table
 
 import ticketlab
@@ -59,7 +58,7 @@ def main() -> None:
     args = parser.parse_args()
     all_specs = specs(args)
     device = resolve_device(args.device)
-    where = machine(cpu=device.type == "cpu")
+    where = machine(device)
     times = {"separate": [], "batched": []}
     masks = {}
     for _ in range(args.repeats):

@@ -15,7 +15,7 @@ import statistics
 import time
 
 import torch
-from report import machine, save, table
+from report import machine, save, sync, table
 
 from ticketlab.data import load_dataset
 from ticketlab.models import build_model
@@ -66,19 +66,23 @@ def main() -> None:
         one, stacked = [], []
         for _ in range(3):
             nets, fns = networks(k, data.info, device), batch_fns(k, data)
+            sync(device)
             start = time.perf_counter()
             for net, fn in zip(nets, fns):
                 train_routed(net, fn, args.steps, SPEC)
+            sync(device)
             one.append(time.perf_counter() - start)
             nets, fns = networks(k, data.info, device), batch_fns(k, data)
+            sync(device)
             start = time.perf_counter()
             train_routed_stacked(nets, fns, args.steps, SPEC)
+            sync(device)
             stacked.append(time.perf_counter() - start)
         s, b = statistics.median(one), statistics.median(stacked)
         figures.append({"k": k, "steps": args.steps, "one_after_another_s": s, "stacked_s": b, "speedup": s / b})
         rows.append([k, f"{k * args.steps / s:.1f}", f"{k * args.steps / b:.1f}", f"{s / b:.2f}x"])
         print(rows[-1], flush=True)
-    markdown = f"""## Routing the Lottery, batched ({machine(cpu=device.type == "cpu")})
+    markdown = f"""## Routing the Lottery, batched ({machine(device)})
 
 `python benchmarks/batched_rtl.py --steps {args.steps}`: K one-mask LeNet-300-100 networks (an
 extraction round or the independent-models baseline; own 50% mask and batches, batch 128)
@@ -87,7 +91,7 @@ Throughput in network-steps per second.
 
 {table(["K", "one after another", "stacked", "speed-up"], rows)}
 """
-    save(f"batched_rtl_{device.type}", {"machine": machine(cpu=device.type == "cpu"), "figures": figures}, markdown)
+    save(f"batched_rtl_{device.type}", {"machine": machine(device), "figures": figures}, markdown)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import statistics
 import time
 
 import torch
-from report import machine, save, table
+from report import machine, save, sync, table
 
 from ticketlab.data import load_dataset
 from ticketlab.models import build_model
@@ -39,11 +39,6 @@ def trainers(model: str, m: int, data, device) -> list[Trainer]:
         mask = random_mask_like(Mask.ones_like(net), "layerwise", torch.Generator().manual_seed(i))
         out.append(Trainer(spec.replace(seed=i), net, data, device, mask=mask))
     return out
-
-
-def sync(device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def time_sequential(members: list[Trainer], steps: int, device) -> float:
@@ -87,7 +82,7 @@ def main() -> None:
                             "batched_member_steps_per_s": m * steps / b, "speedup": s / b})
             rows.append([model, m, f"{m * steps / s:.1f}", f"{m * steps / b:.1f}", f"{s / b:.2f}x"])
             print(rows[-1], flush=True)
-    markdown = f"""## Batched tickets ({machine(cpu=device.type == "cpu")})
+    markdown = f"""## Batched tickets ({machine(device)})
 
 `python benchmarks/batched_tickets.py --steps {args.steps} --conv-steps {args.conv_steps}`: M masked
 networks (own init, mask and data order) trained as one stacked `vmap` computation against one
@@ -96,7 +91,7 @@ after another, interleaved, medians of 3 ({args.steps} timed steps per member fo
 
 {table(["model", "M", "one after another", "batched", "speed-up"], rows)}
 """
-    save(f"batched_tickets_{device.type}", {"machine": machine(cpu=device.type == "cpu"), "steps": args.steps, "conv_steps": args.conv_steps,
+    save(f"batched_tickets_{device.type}", {"machine": machine(device), "steps": args.steps, "conv_steps": args.conv_steps,
                                             "figures": figures}, markdown)
 
 

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch.nn.utils import prune
 from torch.utils.data import DataLoader, Dataset
 
-from report import machine, save, table
+from report import machine, save, sync, table
 
 from ticketlab.context import RunContext
 from ticketlab.methods.train import prepare
@@ -46,10 +46,10 @@ def ticketlab_seconds(spec: TrainSpec, steps: int, device: torch.device, density
     if compile_mode:
         trainer.compile(compile_mode)
     trainer.run(until=3)  # warm-up: allocator, kernels (and the compilation)
-    _sync(device)
+    sync(device)
     start = time.perf_counter()
     trainer.run(until=3 + steps)
-    _sync(device)
+    sync(device)
     return time.perf_counter() - start
 
 
@@ -90,11 +90,6 @@ def reference_seconds(spec: TrainSpec, steps: int, density: float) -> float:
         loss.backward()
         optimizer.step()
     return time.perf_counter() - start
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def measure(model: str, steps: int, repeats: int) -> dict:

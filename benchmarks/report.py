@@ -21,11 +21,17 @@ sys.path.insert(0, str(ROOT))
 from ticketlab.atomic import write_json, write_text  # noqa: E402
 
 
-def machine(cpu: bool = False) -> str:
-    """Where figures were taken: the GPU when there is one (unless `cpu`), else the CPU."""
-    if torch.cuda.is_available() and not cpu:
+def machine(device: torch.device | None = None) -> str:
+    """Where figures were taken: `device`'s machine, or by default the GPU when there is one."""
+    if torch.cuda.is_available() and (device is None or device.type == "cuda"):
         return f"{torch.cuda.get_device_name()} (CUDA), torch {torch.__version__}"
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads), torch {torch.__version__}"
+
+
+def sync(device: torch.device) -> None:
+    """Wait for the GPU's queued work (a no-op on a CPU), so that a timer sees all of it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def run_timed(name: str, specs: list, runs_dir: str | None, every_s: float = 120) -> tuple[list, float, str]:

@@ -101,7 +101,7 @@ def main() -> None:
     # one, so the ratio depends on the thread count (and one thread per request is how
     # many CPU servers run).
     thread_counts = sorted({torch.get_num_threads(), 1}, reverse=True)
-    where = machine(cpu=True)  # before the thread count changes below
+    where = machine(torch.device("cpu"))  # before the thread count changes below
     for threads in thread_counts:
         torch.set_num_threads(threads)
         for name in ("lenet_300_100", "lenet5"):

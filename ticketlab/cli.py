@@ -110,11 +110,10 @@ def _sweep(args) -> int:
     from .scale.driver import run_sweep, sweep_markdown
     from .scale.sweep import load_sweep
     from .store import RunStore
-    for flag in ("cpus_per_run", "gpus_per_run", "max_concurrent", "retries"):
+    for flag, least in (("cpus_per_run", 1), ("gpus_per_run", 0), ("max_concurrent", 1), ("retries", 0)):
         value = getattr(args, flag)
-        if value is not None and value < (1 if flag in ("cpus_per_run", "max_concurrent") else 0):
-            raise TicketlabError(f"--{flag.replace('_', '-')} must be at least "
-                                 f"{1 if flag in ('cpus_per_run', 'max_concurrent') else 0}, got {value}.")
+        if value is not None and value < least:
+            raise TicketlabError(f"--{flag.replace('_', '-')} must be at least {least}, got {value}.")
     sweep = load_sweep(args.sweep_file)
     if args.dry_run:
         store = RunStore(args.runs_dir)

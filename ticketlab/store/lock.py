@@ -75,9 +75,7 @@ class RunLock:
             return True  # cannot tell: take the stored status at its word
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        except OSError:
+        except OSError:  # held (BlockingIOError), or cannot tell: take the stored status at its word
             return True
         finally:
             os.close(fd)  # closing drops the test lock too

@@ -6,7 +6,7 @@ import contextvars
 
 import torch
 
-from ..errors import TicketlabError, UnknownNameError
+from ..errors import TicketlabError
 
 
 def resolve_device(name: str | None = None) -> torch.device:
@@ -37,10 +37,9 @@ def precision_policy(precision: str = "auto", channels_last: bool | None | objec
     autocast on CUDA and fp32 elsewhere; "fp32": full precision everywhere, for results
     comparable across devices; "bf16": bf16 autocast on any device, including CPUs with
     bf16 units) and `channels_last` (None: on CUDA only; left as it is unless given)."""
-    from ..api import PRECISIONS
+    from ..api import check_options
 
-    if precision not in PRECISIONS:
-        raise UnknownNameError("precision", precision, list(PRECISIONS))
+    check_options(None, precision)
     current = _policy.get()
     token = _policy.set({"precision": precision,
                          "channels_last": current["channels_last"] if channels_last is _KEEP else channels_last})
