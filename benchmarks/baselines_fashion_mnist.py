@@ -15,8 +15,8 @@ import argparse
 from report import RESULTS, ROOT, machine, results_section, run_timed
 
 from ticketlab.analysis.report import write_report
-from ticketlab.atomic import write_json
-from ticketlab.spec import DstSpec, ImpSpec, PaiSpec, TrainSpec
+from ticketlab.core.atomic import write_json
+from ticketlab.specs import DstSpec, ImpSpec, PaiSpec, TrainSpec
 
 LEVELS = (7, 13, 17)
 

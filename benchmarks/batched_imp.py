@@ -20,8 +20,8 @@ import time
 from report import machine, save, table
 
 import ticketlab
-from ticketlab.progress import Progress
-from ticketlab.spec import ImpSpec, TrainSpec
+from ticketlab.core.progress import Progress
+from ticketlab.specs import ImpSpec, TrainSpec
 from ticketlab.store import RunStore
 from ticketlab.train.device import resolve_device
 

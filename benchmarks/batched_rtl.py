@@ -20,7 +20,7 @@ from report import machine, save, sync, table
 from ticketlab.data import load_dataset
 from ticketlab.models import build_model
 from ticketlab.sparse import Mask
-from ticketlab.spec import TrainSpec
+from ticketlab.specs import TrainSpec
 from ticketlab.train.device import resolve_device
 from ticketlab.train.routed import RoutedNet, train_routed, train_routed_stacked
 

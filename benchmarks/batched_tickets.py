@@ -23,7 +23,7 @@ from ticketlab.data import load_dataset
 from ticketlab.models import build_model
 from ticketlab.prune import random_mask_like
 from ticketlab.sparse import Mask
-from ticketlab.spec import TrainSpec
+from ticketlab.specs import TrainSpec
 from ticketlab.train import Trainer
 from ticketlab.train.batched import BatchedTrainer
 from ticketlab.train.device import resolve_device

@@ -25,8 +25,8 @@ import statistics
 from report import RESULTS, machine, results_section, run_timed
 
 from ticketlab.analysis.tables import percent
-from ticketlab.atomic import write_json
-from ticketlab.spec import ElasticSpec, ImpSpec, PaiSpec, TrainSpec
+from ticketlab.core.atomic import write_json
+from ticketlab.specs import ElasticSpec, ImpSpec, PaiSpec, TrainSpec
 
 LEVELS = (4, 7)
 

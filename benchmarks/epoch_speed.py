@@ -25,10 +25,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from report import machine, save, sync, table
 
-from ticketlab.context import RunContext
-from ticketlab.methods.train import prepare
+from ticketlab.methods.context import RunContext
+from ticketlab.methods.units import prepare
 from ticketlab.sparse import Mask
-from ticketlab.spec import TrainSpec
+from ticketlab.specs import TrainSpec
 from ticketlab.train import Trainer
 
 

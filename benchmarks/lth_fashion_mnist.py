@@ -21,8 +21,8 @@ from report import RESULTS, ROOT, machine, results_section, run_timed
 from ticketlab.analysis.report import write_report
 from ticketlab.analysis.from_runs import report_points
 from ticketlab.analysis.points import summarize
-from ticketlab.atomic import write_json
-from ticketlab.spec import ImpSpec, TrainSpec
+from ticketlab.core.atomic import write_json
+from ticketlab.specs import ImpSpec, TrainSpec
 
 def specs(args) -> list[ImpSpec]:
     train = TrainSpec(model=args.model, dataset="fashion_mnist", duration=f"{args.epochs}ep", batch_size=128,

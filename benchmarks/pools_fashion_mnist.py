@@ -20,8 +20,8 @@ import statistics
 from report import RESULTS, machine, results_section, run_timed
 
 from ticketlab.analysis.pools_table import pool_choices, pool_rows, pools_markdown
-from ticketlab.atomic import write_json
-from ticketlab.spec import ImpSpec, PoolSpec, TrainSpec
+from ticketlab.core.atomic import write_json
+from ticketlab.specs import ImpSpec, PoolSpec, TrainSpec
 
 TARGETS = (2, 4, 6)
 

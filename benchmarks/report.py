@@ -18,7 +18,7 @@ DOC = ROOT / "docs" / "benchmarks.md"
 RESULTS = ROOT / "benchmarks" / "results"
 
 sys.path.insert(0, str(ROOT))
-from ticketlab.atomic import write_json, write_text  # noqa: E402
+from ticketlab.core.atomic import write_json, write_text  # noqa: E402
 
 
 def machine(device: torch.device | None = None) -> str:
@@ -46,7 +46,7 @@ def run_timed(name: str, specs: list, runs_dir: str | None, every_s: float = 120
     import time
 
     import ticketlab
-    from ticketlab.progress import LineProgress
+    from ticketlab.core.progress import LineProgress
     from ticketlab.store import RunStore
 
     folder = Path(runs_dir or tempfile.mkdtemp(prefix=f"ticketlab-{name}-"))

@@ -19,8 +19,8 @@ from pathlib import Path
 from report import RESULTS, ROOT, machine, results_section, run_timed
 
 from ticketlab.analysis.report import write_report
-from ticketlab.atomic import atomic_path, write_json
-from ticketlab.spec import ImpSpec, RstSpec, TrainSpec
+from ticketlab.core.atomic import atomic_path, write_json
+from ticketlab.specs import ImpSpec, RstSpec, TrainSpec
 
 LEVELS = (10, 16)
 DENSE = ("first", "output")

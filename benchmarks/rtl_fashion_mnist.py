@@ -23,8 +23,8 @@ from report import RESULTS, ROOT, machine, results_section, run_timed
 
 from ticketlab.analysis.rtl_table import rtl_markdown
 from ticketlab.analysis.similarity import collapse_steps
-from ticketlab.atomic import atomic_path, write_json
-from ticketlab.spec import RtlSpec, TrainSpec
+from ticketlab.core.atomic import atomic_path, write_json
+from ticketlab.specs import RtlSpec, TrainSpec
 
 SWEEP = (0.25, 0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98)
 

@@ -17,8 +17,8 @@ import statistics
 
 from report import RESULTS, ROOT, machine, results_section, run_timed
 
-from ticketlab.atomic import write_json
-from ticketlab.spec import InrSpec
+from ticketlab.core.atomic import write_json
+from ticketlab.specs import InrSpec
 
 
 def cell(values):

@@ -24,7 +24,7 @@ import time
 import torch
 from report import machine, save, table
 
-from ticketlab.inference import sparse_runtime
+from ticketlab.export.inference import sparse_runtime
 from ticketlab.models import build_model
 from ticketlab.prune import magnitude_prune
 from ticketlab.prune.nm import nm_mask

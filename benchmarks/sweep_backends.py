@@ -18,8 +18,8 @@ import time
 
 from report import ROOT, machine, save, table, write_section
 
-from ticketlab.scale.driver import run_sweep
-from ticketlab.scale.sweep import sweep_from_dict
+from ticketlab.sweep.driver import run_sweep
+from ticketlab.sweep.grid import sweep_from_dict
 
 
 def main() -> None:

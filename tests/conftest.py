@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ticketlab.spec import TrainSpec
+from ticketlab.specs import TrainSpec
 
 
 @pytest.fixture

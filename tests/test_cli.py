@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ticketlab.cli import main
+from ticketlab.cli.main import main
 
 TINY = ["--model", "mlp_32", "--dataset", "synthetic", "--epochs", "2"]
 
@@ -63,7 +63,7 @@ def test_bad_input_is_one_paragraph_and_exit_2(capsys, runs_dir, args, message):
 
 
 def test_corrupt_checkpoint_is_reported_and_restart_recovers(capsys, runs_dir):
-    from ticketlab.spec import TrainSpec
+    from ticketlab.specs import TrainSpec
     spec = TrainSpec(model="mlp_32", dataset="synthetic", duration="2ep")
     run_dir = runs_dir / spec.run_id
     run_dir.mkdir(parents=True)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from ticketlab.spec import load_spec_file
+from ticketlab.specs import load_spec_file
 
 CONFIGS = sorted((Path(__file__).resolve().parent.parent / "configs").glob("*.yaml"))
 

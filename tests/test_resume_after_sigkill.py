@@ -39,7 +39,7 @@ def test_sigkill_then_resume_is_bit_identical(tmp_path):
     run_dir = run_dir_of(interrupted)
     assert not (run_dir / "result.json").exists(), "the run finished before it could be killed"
     # A write cut by SIGKILL may leave a temporary file, but never a partial checkpoint.pt.
-    from ticketlab.train.checkpoint import load_checkpoint
+    from ticketlab.store.checkpoint import load_checkpoint
     assert load_checkpoint(run_dir / "checkpoint.pt")["step"] % 50 == 0
 
     resumed = subprocess.run(ticketlab(interrupted), capture_output=True, text=True, timeout=240)

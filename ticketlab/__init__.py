@@ -8,13 +8,13 @@ The Python API mirrors the CLI: build a spec, `run` it, read its result.
     print(result.metrics["test_accuracy"])
 """
 from .api import RunResult, load_routed, run, run_many
-from .errors import TicketlabError
-from .spec import (DstSpec, ElasticSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, Spec, TrainSpec,
+from .core.errors import TicketlabError
+from .specs import (DstSpec, ElasticSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, Spec, TrainSpec,
                    load_spec_file, spec_from_dict)
 
-from .lazy import lazy_exports
+from .core.lazy import lazy_exports
 
-__getattr__ = lazy_exports(__name__, {"load_inference": ".inference", "export_inference": ".inference"})
+__getattr__ = lazy_exports(__name__, {"load_inference": ".export", "export_inference": ".export"})
 __version__ = "0.1.0"
 __all__ = ["DstSpec", "ElasticSpec", "ImpSpec", "LmcSpec", "PaiSpec", "PoolSpec", "RstSpec", "RtlSpec", "RunResult",
            "Spec", "TicketlabError", "TrainSpec", "export_inference", "load_inference", "load_routed", "load_spec_file", "run", "run_many", "spec_from_dict"]

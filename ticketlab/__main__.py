@@ -1,7 +1,7 @@
 import sys
 
-from .cli import main
-from .scale.distributed import quiet_other_ranks
+from .cli.main import main
+from .core.ranks import quiet_other_ranks
 
 quiet_other_ranks()  # under torchrun, only rank 0 prints results
 sys.exit(main())

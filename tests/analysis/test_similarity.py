@@ -8,9 +8,9 @@ import torch
 from ticketlab import api
 from ticketlab.analysis.similarity import (collapse_steps, groups_from_runs, jaccard_matrix, member_scores,
                                            similarity_path)
-from ticketlab.cli import main
+from ticketlab.cli.main import main
 from ticketlab.sparse import Mask
-from ticketlab.spec import ImpSpec, PaiSpec, TrainSpec
+from ticketlab.specs import ImpSpec, PaiSpec, TrainSpec
 from ticketlab.store import RunStore
 
 

@@ -10,7 +10,7 @@ import torch
 
 from ticketlab.data import dataset_info, load_dataset, locate, registry
 from ticketlab.data.cifar import LAYOUTS
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 PER_BATCH = {"cifar10": 4, "cifar100": 12}
 

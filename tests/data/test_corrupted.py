@@ -7,7 +7,7 @@ from ticketlab.data import Arrays, dataset_info
 from ticketlab.data.corrupted import CorruptedTestSets
 from ticketlab.data.registry import base_dataset, corrupted_names
 from ticketlab.data.corruptions import corrupt_arrays
-from ticketlab.errors import DatasetError, SpecError, UnknownNameError
+from ticketlab.core.errors import DatasetError, SpecError, UnknownNameError
 from ticketlab.models import build_model
 from ticketlab.train.evaluate import evaluate_corrupted
 

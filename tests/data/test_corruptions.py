@@ -3,7 +3,7 @@ import torch
 
 from ticketlab.data import Arrays, dataset_info
 from ticketlab.data.corruptions import CORRUPTIONS, corrupt, corrupt_arrays
-from ticketlab.errors import SpecError, UnknownNameError
+from ticketlab.core.errors import SpecError, UnknownNameError
 
 
 def images(seed=0, channels=1, n=16, side=16):
@@ -49,3 +49,8 @@ def test_bad_requests():
         corrupt(images(), "contrast", 6)
     with pytest.raises(SpecError, match="images"):
         corrupt(torch.rand(4, 40), "contrast", 1)
+
+
+def test_the_partition_grammar_knows_every_corruption():
+    from ticketlab.data.partition_names import CORRUPTION_NAMES
+    assert set(CORRUPTION_NAMES) == set(CORRUPTIONS)

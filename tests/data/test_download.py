@@ -6,7 +6,7 @@ import pytest
 
 from ticketlab.data import load_dataset, locate, registry
 from ticketlab.data.download import downloads_allowed, fetch
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 
 @pytest.fixture

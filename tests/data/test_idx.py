@@ -7,7 +7,7 @@ import torch
 
 from ticketlab.data import dataset_info, load_dataset
 from ticketlab.data.idx import read_idx
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 
 @pytest.fixture

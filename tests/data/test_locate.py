@@ -5,7 +5,7 @@ import pytest
 
 from ticketlab.data import load_dataset, locate, registry
 from ticketlab.data.registry import dataset_entry
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
 from ticketlab.data import DATASET_NAMES, DatasetInfo, dataset_info, load_dataset
-from ticketlab.errors import TicketlabError, UnknownNameError
+from ticketlab.core.errors import TicketlabError, UnknownNameError
 
 
 def test_names_are_the_documented_ones():

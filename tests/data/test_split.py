@@ -4,7 +4,7 @@ import torch
 
 from ticketlab.data import load_dataset
 from ticketlab.data.split import validation_indices
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 
 def test_partition_is_disjoint_and_complete():

@@ -6,16 +6,23 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.cli import main
-from ticketlab.context import RunContext
-from ticketlab.errors import SpecError, UnknownNameError
+from ticketlab.cli.main import main
+from ticketlab.methods.context import RunContext
+from ticketlab.core.errors import SpecError, UnknownNameError
 from ticketlab.methods.elastic import ElasticJob, stage_densities
-from ticketlab.spec import ElasticSpec, ImpSpec, TrainSpec
+from ticketlab.specs import ElasticSpec, ImpSpec, TrainSpec
 from ticketlab.store import RunStore
 
 TRAIN = TrainSpec(model="cifar_resnet_14_4", dataset="synthetic", duration="3ep", batch_size=32, lr=0.05,
                   momentum=0.9, eval_every="1ep")
 IMP = ImpSpec(train=TRAIN, levels=2, prune_fraction=0.5, rewind="1ep")
+
+
+def job_context(spec, runs):
+    """What the orchestrator hands the method: the finished IMP run its spec reads (run
+    first where it has not)."""
+    source = api.run(spec.source, runs_dir=runs)
+    return RunContext(device=torch.device("cpu"), sources={"source": RunStore(runs).open(source.run_id)})
 
 
 def elastic(**fields):
@@ -68,7 +75,7 @@ def test_controls_match_the_moved_ticket(finished):
 def test_shuffled_replicas_keep_each_tensor_density_and_move_only_replicas(finished):
     runs, spec, run = finished
     shuffled = spec.replace(shuffle_replicas=True, controls=())
-    job = ElasticJob(shuffled, RunStore(runs).run_dir(shuffled), RunContext(device=torch.device("cpu")))
+    job = ElasticJob(shuffled, RunStore(runs).run_dir(shuffled), job_context(shuffled, runs))
     plain = run.load_mask("mask.safetensors")
     for name in plain:
         assert int(job.mask[name].sum()) == int(plain[name].sum())
@@ -78,7 +85,7 @@ def test_shuffled_replicas_keep_each_tensor_density_and_move_only_replicas(finis
 
 def test_squeeze_back_and_stage_densities(tmp_path):
     spec = elastic(target="cifar_resnet_8_4", level=1)
-    job = ElasticJob(spec, RunStore(tmp_path).run_dir(spec), RunContext(device=torch.device("cpu")))
+    job = ElasticJob(spec, RunStore(tmp_path).run_dir(spec), job_context(spec, tmp_path))
     assert job.mapping == [[0]] * 3
     # Squeezing keeps each stage's first block: the stage density of the kept blocks.
     first_blocks = [[f"stages.{s}.0"] for s in range(3)]
@@ -128,6 +135,6 @@ def test_transfer_to_another_dataset_of_the_same_shape():
 
 
 def test_run_listings_show_the_target_model():
-    from ticketlab.listing import _training_spec
-    shown = _training_spec(elastic(target_dataset="synthetic").to_dict())
+    from ticketlab.cli.listing import training_fields
+    shown = training_fields(elastic(target_dataset="synthetic").to_dict())
     assert (shown["model"], shown["dataset"], shown["seed"]) == ("cifar_resnet_20_4", "synthetic", 0)

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.cli import main
-from ticketlab.context import RunContext
+from ticketlab.cli.main import main
+from ticketlab.methods.context import RunContext
 from ticketlab.methods.imp import ImpJob
 from ticketlab.prune.plan import planned_kept
-from ticketlab.spec import ImpSpec, TrainSpec
+from ticketlab.specs import ImpSpec, TrainSpec
 from ticketlab.store import RunStore
 from ticketlab.train import Trainer
 

@@ -3,9 +3,9 @@ import json
 import pytest
 import torch
 
-from ticketlab.cli import main
-from ticketlab.errors import SpecError
-from ticketlab.spec import ImpSpec, LmcSpec, TrainSpec
+from ticketlab.cli.main import main
+from ticketlab.core.errors import SpecError
+from ticketlab.specs import ImpSpec, LmcSpec, TrainSpec
 from ticketlab.store import RunStore
 
 TRAIN = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="3ep", batch_size=32, lr=0.05, momentum=0.9)

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.progress import Progress
-from ticketlab.spec import PaiSpec, TrainSpec
+from ticketlab.core.progress import Progress
+from ticketlab.specs import PaiSpec, TrainSpec
 from ticketlab.store import RunStore
 
 TRAIN = TrainSpec(model="mlp_64_32", dataset="synthetic", duration="3ep", batch_size=32, lr=0.05, momentum=0.9)

@@ -6,16 +6,23 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.cli import main
-from ticketlab.context import RunContext
-from ticketlab.errors import CheckpointError, SpecError, UnknownNameError
+from ticketlab.cli.main import main
+from ticketlab.methods.context import RunContext
+from ticketlab.core.errors import CheckpointError, SpecError, UnknownNameError
 from ticketlab.methods.pools import PoolJob
-from ticketlab.spec import ImpSpec, PoolSpec, TrainSpec
+from ticketlab.specs import ImpSpec, PoolSpec, TrainSpec
 from ticketlab.store import RunStore
 
 TRAIN = TrainSpec(model="cifar_resnet_8_4", dataset="synthetic", duration="4ep", batch_size=32, lr=0.05,
                   momentum=0.9, eval_every="1ep", val_size=96)
 IMP = ImpSpec(train=TRAIN, levels=3, prune_fraction=0.4, rewind="1ep")
+
+
+def job_context(spec, runs):
+    """What the orchestrator hands the method: the finished IMP run its spec reads (run
+    first where it has not)."""
+    source = api.run(spec.source, runs_dir=runs)
+    return RunContext(device=torch.device("cpu"), sources={"source": RunStore(runs).open(source.run_id)})
 
 
 def pools(**fields):
@@ -98,7 +105,7 @@ def test_trials_are_alpha_times_the_current_ticket_plus_the_rest_of_the_candidat
     """Rebuild the first round's trials: alpha weighs the target's ticket, 1 - alpha the
     candidate (0.3 and 0.7 give different scores here, so a swapped direction fails)."""
     runs, spec, run = finished
-    job = PoolJob(spec, run, RunContext(device=torch.device("cpu")))
+    job = PoolJob(spec, run, job_context(spec, runs))
     from ticketlab.train.averaging import interpolate
     state, mask = job.ticket(2)
     candidate = spec.pool_order(2)[0]
@@ -114,7 +121,7 @@ def test_alpha_one_keeps_the_ticket(finished):
     interpolation's end is exact, and pruning back keeps the ticket's own mask)."""
     runs, _, _ = finished
     spec = pools(targets=(2,), alphas=(1.0,), ood=False, bn_samples=0)
-    job = PoolJob(spec, RunStore(runs).run_dir(spec), RunContext(device=torch.device("cpu")))
+    job = PoolJob(spec, RunStore(runs).run_dir(spec), job_context(spec, runs))
     state, mask = job.ticket(2)
     other, _ = job.ticket(1)
     from ticketlab.train.averaging import interpolate

@@ -5,12 +5,12 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.cli import main
-from ticketlab.context import RunContext
+from ticketlab.cli.main import main
+from ticketlab.methods.context import RunContext
 from ticketlab.methods.rst import Extrusion, pick, transform_spec
-from ticketlab.methods.train import prepare
+from ticketlab.methods.units import prepare
 from ticketlab.sparse import Mask
-from ticketlab.spec import RstSpec, TrainSpec
+from ticketlab.specs import RstSpec, TrainSpec
 from ticketlab.store import RunStore, Unit
 from ticketlab.train import Trainer
 

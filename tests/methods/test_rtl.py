@@ -7,15 +7,15 @@ import torch
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from ticketlab import api
-from ticketlab.cli import main
+from ticketlab.cli.main import main
 from ticketlab.data import Arrays, DatasetSplits, dataset_info
 from ticketlab.data.partition import kmeans, make_partition, read_mapping
-from ticketlab.errors import SpecError
+from ticketlab.core.errors import SpecError
 from ticketlab.analysis.similarity import spearman
 from ticketlab.methods.rtl import RtlJob, load_routed
 from ticketlab.models import build_model
 from ticketlab.sparse import Mask
-from ticketlab.spec import RtlSpec, TrainSpec
+from ticketlab.specs import RtlSpec, TrainSpec
 from ticketlab.store import RunStore
 from ticketlab.train.routed import RoutedNet, one_vs_rest, train_routed, train_routed_stacked
 
@@ -241,7 +241,7 @@ def test_rtl_end_to_end(finished):
 
 
 def _ctx():
-    from ticketlab.context import RunContext
+    from ticketlab.methods.context import RunContext
     return RunContext(device=torch.device("cpu"))
 
 

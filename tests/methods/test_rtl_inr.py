@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.cli import main
-from ticketlab.errors import SpecError, UnknownNameError
+from ticketlab.cli.main import main
+from ticketlab.core.errors import SpecError, UnknownNameError
 from ticketlab.methods.rtl_inr import FourierMLP, load_image, psnr
-from ticketlab.spec import InrSpec
+from ticketlab.specs import InrSpec
 from ticketlab.store import RunStore
 
 TINY = InrSpec(side=16, regions=3, widths=(32,), fourier=16, sparsities=(0.5, 0.8), extract_steps=40, steps=150,

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ticketlab.errors import UnknownNameError
+from ticketlab.core.errors import UnknownNameError
 from ticketlab.models import build_model
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ticketlab.errors import ModelShapeError
+from ticketlab.core.errors import ModelShapeError
 from ticketlab.models import build_model
 
 

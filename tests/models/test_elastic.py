@@ -3,7 +3,7 @@ and the key-by-key transformation of states and masks."""
 import pytest
 import torch
 
-from ticketlab.errors import SpecError
+from ticketlab.core.errors import SpecError
 from ticketlab.models import build_model
 from ticketlab.models.elastic import auto_mapping, parse_mapping, replicas, source_key, stage_mapping, transform
 from ticketlab.methods.elastic import stage_densities

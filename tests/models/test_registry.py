@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ticketlab.errors import ModelShapeError, TicketlabError, UnknownNameError
+from ticketlab.core.errors import ModelShapeError, TicketlabError, UnknownNameError
 from ticketlab.models import MODEL_PATTERNS, build_model, is_valid_model_name, registry
 
 VALID = ["lenet_300_100", "mlp_300_100", "mlp_10", "mlp_1_2_3_4", "lenet5", "conv2", "conv4",

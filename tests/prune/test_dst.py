@@ -4,12 +4,12 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.cli import main
-from ticketlab.context import RunContext
+from ticketlab.cli.main import main
+from ticketlab.methods.context import RunContext
 from ticketlab.methods.dst import Rewiring
-from ticketlab.methods.train import prepare
+from ticketlab.methods.units import prepare
 from ticketlab.prune.dst import drop_and_grow, drop_fraction_at, layer_densities, random_mask
-from ticketlab.spec import DstSpec, TrainSpec
+from ticketlab.specs import DstSpec, TrainSpec
 from ticketlab.store import RunStore
 from ticketlab.train import Trainer
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ticketlab.errors import SpecError
+from ticketlab.core.errors import SpecError
 from ticketlab.prune import magnitude_prune, parse_rates, prune_to_counts, random_mask_like, resolve_layers
 from ticketlab.prune.plan import check_levels, planned_kept
 from ticketlab.sparse import Mask

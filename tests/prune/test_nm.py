@@ -3,10 +3,11 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.errors import SpecError, UnknownNameError
-from ticketlab.prune.nm import group_keep, is_nm, nm_keep, nm_mask, parse_nm
+from ticketlab.core.errors import SpecError, UnknownNameError
+from ticketlab.prune.names import parse_nm
+from ticketlab.prune.nm import group_keep, is_nm, nm_keep, nm_mask
 from ticketlab.sparse import Mask
-from ticketlab.spec import ImpSpec, TrainSpec
+from ticketlab.specs import ImpSpec, TrainSpec
 from ticketlab.store import RunStore
 
 

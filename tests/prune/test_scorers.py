@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from ticketlab.errors import SpecError, UnknownNameError
+from ticketlab.core.errors import SpecError, UnknownNameError
 from ticketlab.models import build_model
 from ticketlab.models.base import TicketModel
 from ticketlab.models.init import initialize

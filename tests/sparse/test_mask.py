@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ticketlab.errors import CheckpointError, TicketlabError
+from ticketlab.core.errors import CheckpointError, TicketlabError
 from ticketlab.models import build_model
 from ticketlab.sparse import Mask, load_mask, save_mask
 

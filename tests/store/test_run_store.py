@@ -5,8 +5,8 @@ import sys
 import pytest
 
 from ticketlab import api
-from ticketlab.atomic import atomic_write
-from ticketlab.errors import RunLockedError
+from ticketlab.core.atomic import atomic_write
+from ticketlab.core.errors import RunLockedError
 from ticketlab.store import RunLock, RunStore
 
 

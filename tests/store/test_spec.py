@@ -2,8 +2,8 @@ import dataclasses
 
 import pytest
 
-from ticketlab.errors import SpecError, UnknownNameError
-from ticketlab.spec import ImpSpec, TrainSpec, load_spec_file, spec_from_dict
+from ticketlab.core.errors import SpecError, UnknownNameError
+from ticketlab.specs import ImpSpec, TrainSpec, load_spec_file, spec_from_dict
 
 
 def test_pinned_hashes():

@@ -9,7 +9,7 @@ from ticketlab.data import load_dataset
 from ticketlab.models import build_model
 from ticketlab.prune import random_mask_like
 from ticketlab.sparse import Mask
-from ticketlab.spec import TrainSpec
+from ticketlab.specs import TrainSpec
 from ticketlab.train import Trainer
 from ticketlab.train.batched import BatchedTrainer
 
@@ -108,7 +108,7 @@ def test_pai_densities_and_seeds_batched_equal_separate_runs(tiny_spec, tmp_path
     from safetensors.torch import load_file
 
     from ticketlab import api
-    from ticketlab.spec import PaiSpec
+    from ticketlab.specs import PaiSpec
 
     specs = [PaiSpec(train=tiny_spec.replace(seed=seed), method=method, density=density)
              for seed, method, density in ((0, "snip", 0.3), (0, "snip", 0.1), (1, "random", 0.2))]
@@ -130,9 +130,9 @@ def test_a_member_with_a_checkpoint_resumes_alone_and_the_rest_stay_batched(tiny
     from safetensors.torch import load_file
 
     from ticketlab import api
-    from ticketlab.context import RunContext
-    from ticketlab.methods.train import prepare
-    from ticketlab.progress import Progress
+    from ticketlab.methods.context import RunContext
+    from ticketlab.methods.units import prepare
+    from ticketlab.core.progress import Progress
     from ticketlab.store import RunStore
 
     specs = [tiny_spec.replace(seed=s) for s in (0, 1, 2)]
@@ -174,7 +174,7 @@ def test_imp_seeds_batched_level_by_level_equal_separate_runs(tiny_spec, tmp_pat
     from safetensors.torch import load_file
 
     from ticketlab import api
-    from ticketlab.spec import ImpSpec
+    from ticketlab.specs import ImpSpec
 
     specs = [ImpSpec(train=tiny_spec.replace(seed=s, duration="3ep"), levels=2, prune_fraction=0.5, rewind="1ep",
                      controls=("random",), control_levels=(2,)) for s in (0, 1)]

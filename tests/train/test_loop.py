@@ -3,8 +3,8 @@ import shutil
 import pytest
 import torch
 
-from ticketlab.context import RunContext
-from ticketlab.methods.train import prepare
+from ticketlab.methods.context import RunContext
+from ticketlab.methods.units import prepare
 from ticketlab.sparse import Mask
 from ticketlab.train import Trainer
 
@@ -68,7 +68,7 @@ def test_a_state_loaded_twice_is_not_changed_by_training():
 
     from ticketlab.data import load_dataset
     from ticketlab.models import build_model
-    from ticketlab.spec import TrainSpec
+    from ticketlab.specs import TrainSpec
     from ticketlab.train import Trainer
 
     spec = TrainSpec(model="mlp_16", dataset="synthetic", duration="2ep", batch_size=32, lr=0.05, momentum=0.9)
@@ -95,7 +95,7 @@ def test_compiled_training_equals_eager_and_keeps_plain_checkpoints(tiny_spec, t
     from safetensors.torch import load_file
 
     from ticketlab import api
-    from ticketlab.errors import UnknownNameError
+    from ticketlab.core.errors import UnknownNameError
 
     spec = tiny_spec.replace(duration="2ep")
     eager = api.run(spec, runs_dir=tmp_path / "eager")

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from ticketlab.errors import SpecError, UnknownNameError
+from ticketlab.core.errors import SpecError, UnknownNameError
 from ticketlab.train.duration import Duration, to_steps
 from ticketlab.train.metrics import confusion_matrix, summarize
 from ticketlab.train.schedule import lr_factor

@@ -11,11 +11,11 @@ from safetensors.torch import load_file
 from torch.func import functional_call, stack_module_state, vmap
 
 from ticketlab import api
-from ticketlab.cli import main
-from ticketlab.errors import UnknownNameError
+from ticketlab.cli.main import main
+from ticketlab.core.errors import UnknownNameError
 from ticketlab.models import build_model
-from ticketlab.progress import Progress
-from ticketlab.spec import ImpSpec, TrainSpec
+from ticketlab.core.progress import Progress
+from ticketlab.specs import ImpSpec, TrainSpec
 from ticketlab.store import RunStore
 from ticketlab.train import Trainer
 from ticketlab.train.device import autocast, memory_format, precision_policy

@@ -3,7 +3,7 @@
 Plots import matplotlib only when first used, so reading results and printing tables
 stays light (and never imports PyTorch).
 """
-from ..lazy import lazy_exports
+from ..core.lazy import lazy_exports
 from .points import Point, Summary, summarize
 from .tables import matching_density, print_table, to_csv, to_markdown, wide_rows
 

@@ -7,7 +7,7 @@ import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..atomic import atomic_path
+from ..core.atomic import atomic_path
 from .points import Summary
 from .tables import groups, methods
 

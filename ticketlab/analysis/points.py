@@ -5,32 +5,16 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-# The IMP trunk first, then its controls in the order the LTH papers discuss them;
-# any other method (SNIP, RigL, ...) follows alphabetically.
-METHOD_ORDER = ("imp", "reinit", "random", "random_global", "random_uniform", "oneshot",
-                "snip", "grasp", "synflow", "random_init", "set", "rigl", "rst", "rst_scratch",
-                "elastic", "elastic_shuffled", "elastic_reinit", "elastic_random", "dense")
-
+from ..methods import Point, curve_order
 
 def method_sort_key(method: str) -> tuple[int, str]:
-    if method in METHOD_ORDER:
-        return (METHOD_ORDER.index(method), "")
-    return (len(METHOD_ORDER), method)
-
-
-@dataclass(frozen=True)
-class Point:
-    method: str
-    density: float          # kept / prunable weights
-    value: float            # the metric, e.g. test accuracy in [0, 1]
-    seed: int
-    level: int | None = None  # IMP level when there is one
-    group: str = ""         # experiment label; reports show groups apart
-
-    def __post_init__(self):
-        # Written as a negation so that NaN is refused too.
-        if not 0 < self.density <= 1:
-            raise ValueError(f"density must be in (0, 1], got {self.density!r} ({self.method}, seed {self.seed})")
+    """Reports list curves in the order the methods declare them (`Method.curves`: the IMP
+    trunk first, then its controls in the order the LTH papers discuss them, then the
+    baselines); any other curve follows alphabetically."""
+    order = curve_order()
+    if method in order:
+        return (order.index(method), "")
+    return (len(order), method)
 
 
 @dataclass(frozen=True)

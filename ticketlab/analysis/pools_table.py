@@ -63,3 +63,10 @@ def pool_choices(result: dict) -> str:
             lines.append(f"level {target['level']} {variant}: accepted {picks}; "
                          f"{len(found['trials'])} trials")
     return "\n".join(lines)
+
+
+def after_run(store, results) -> str:
+    """What `ticketlab pools` prints after its runs: both tables, then each choice."""
+    finished = [store.open(r.run_id).result() for r in results]
+    tables = [f"{metric}:\n" + pools_markdown(finished, metric) for metric in ("test_accuracy", "ood_accuracy")]
+    return "\n\n".join(tables) + "\n\n" + "\n".join(pool_choices(r) for r in finished)

@@ -5,7 +5,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from ..atomic import make_dir, write_text
+from ..core.atomic import make_dir, write_text
 from ..store import RunDir
 from .from_runs import report_points
 from .points import summarize

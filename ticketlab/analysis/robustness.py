@@ -11,19 +11,17 @@ import torch
 
 from ..data.corrupted import CorruptedTestSets, official_folder
 from ..data.registry import SUFFIX
-from ..errors import TicketlabError
-from ..spec import Spec, TrainSpec
+from ..core.errors import TicketlabError
+from ..specs import Spec, TrainSpec
 from ..store import RunDir, Unit
 
 
 def training_spec(spec: Spec) -> TrainSpec:
     """The spec that fixes a run's model and dataset, however deeply nested."""
-    while not isinstance(spec, TrainSpec):
-        inner = getattr(spec, "train", None) or getattr(spec, "source", None)
-        if inner is None:
-            raise TicketlabError(f"A {spec.kind} run names no model to evaluate.")
-        spec = inner
-    return spec
+    train = spec.training()
+    if not isinstance(train, TrainSpec):
+        raise TicketlabError(f"A {spec.kind} run names no model to evaluate.")
+    return train
 
 
 def model_units(run: RunDir) -> list[tuple[str, Unit]]:
@@ -36,7 +34,7 @@ def evaluate_run(run: RunDir, *, data_dir=None, device: str | torch.device = "cp
                  only: str | None = None) -> list[dict]:
     """Rows {unit, test_accuracy, ood_accuracy, by_corruption} for the run's models."""
     from ..data import load_dataset
-    from ..methods.train import VAL_SPLIT_SEED, seeded_model
+    from ..methods.units import VAL_SPLIT_SEED, seeded_model
     from ..train.evaluate import evaluate, evaluate_corrupted
 
     if not run.finished:

@@ -41,3 +41,8 @@ def rtl_markdown(results: list[dict]) -> str:
         cells.append(_cell([lv["similarity"]["mean_score"] for lv in levels], lambda v: f"{v:.3f}"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def after_run(store, results) -> str:
+    """What `ticketlab rtl` prints after its runs: the table of every level."""
+    return rtl_markdown([store.open(r.run_id).result() for r in results])

@@ -137,36 +137,18 @@ _SAME_DENSITY = 1e-3  # relative: methods pruned to one density differ in the la
 
 
 def run_masks(run) -> list[tuple[float, int | None, str, Mask]]:
-    """(density, level or None, member name, mask) of every stored mask of a finished run."""
-    from ..errors import TicketlabError
-    from .from_runs import _train_of
+    """(density, level or None, member name, mask) of every stored mask of a finished run,
+    as its method declares them (`Method.masks`)."""
+    from ..core.errors import TicketlabError
+    from ..methods import method_of, methods_with
 
     if not run.finished:
         raise TicketlabError(f"{run.run_id} has not finished; run it to the end first.")
-    spec, seed = run.spec, _train_of(run.spec).seed
-    out = []
-    if spec.kind == "imp":
-        for level in range(1, spec.levels + 1):
-            unit = run.child(f"level_{level:02d}")
-            mask = unit.load_mask("mask.safetensors")
-            out.append((mask.density(), level, f"imp s{seed}", mask))
-            for control in spec.controls:  # reinit reuses the ticket's mask: nothing to compare
-                if control != "reinit" and unit.child(control).has("mask.safetensors"):
-                    other = unit.child(control).load_mask("mask.safetensors")
-                    out.append((other.density(), level, f"{control} s{seed}", other))
-    elif spec.kind == "rtl":
-        for index, level in enumerate(run.result()["levels"]):
-            tensors = run.child(f"level_{index:02d}").load_tensors("masks.safetensors")
-            for k, name in enumerate(level["subsets"]):
-                mask = Mask({n.split("/", 1)[1]: t for n, t in tensors.items() if n.startswith(f"{k}/")})
-                out.append((mask.density(), index, f"{name} s{seed}", mask))
-    elif spec.kind in ("pai", "dst", "elastic") and run.has("mask.safetensors"):
-        mask = run.load_mask("mask.safetensors")
-        name = spec.method if spec.kind in ("pai", "dst") else "elastic"
-        out.append((mask.density(), None, f"{name} s{seed}", mask))
-    else:
-        raise TicketlabError(f"{run.run_id} is a {spec.kind} run; similarity reads the masks of imp, rtl, pai, dst "
-                             "and elastic runs.")
+    method = method_of(run.spec.kind)
+    out = method.call("masks", run) if method.has("masks") else []
+    if not out:
+        raise TicketlabError(f"{run.run_id} is a {run.spec.kind} run with no stored mask; similarity reads the "
+                             f"masks of {', '.join(methods_with('masks'))} runs.")
     return out
 
 
@@ -204,8 +186,8 @@ def write_similarity(runs, out_dir, factor: float = 3.0, min_jump: float = 0.05)
     """similarity.json, one Jaccard heatmap per point and the path plot, in `out_dir`."""
     from pathlib import Path
 
-    from ..atomic import write_json
-    from ..errors import TicketlabError
+    from ..core.atomic import write_json
+    from ..core.errors import TicketlabError
     from .plots import similarity_heatmap, similarity_path_plot
 
     points = similarity_path(groups_from_runs(runs))

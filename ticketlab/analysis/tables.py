@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from ..atomic import write_text
+from ..core.atomic import write_text
 from .points import Summary, method_sort_key, summary_sort_key
 
 CSV_FIELDS = ("group", "method", "level", "density", "mean", "std", "n", "seeds")

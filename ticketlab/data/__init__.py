@@ -7,7 +7,7 @@
 
 The registry imports no torch; readers and the loader load on first use.
 """
-from ..lazy import lazy_exports
+from ..core.lazy import lazy_exports
 from .info import DatasetInfo
 from .registry import DATASET_NAMES, dataset_info
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ticketlab.errors import DatasetError, SpecError, UnknownNameError
+from ticketlab.core.errors import DatasetError, SpecError, UnknownNameError
 
 from . import locate
 from .arrays import Arrays, to_arrays

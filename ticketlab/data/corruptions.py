@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..errors import SpecError, UnknownNameError
+from ..core.errors import SpecError, UnknownNameError
 from .arrays import Arrays
 from .info import DatasetInfo
 

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 from .registry import DatasetEntry, RemoteFile
 

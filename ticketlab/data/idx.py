@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 _TYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),
           0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}

@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Callable, TypeVar
 
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 from .registry import DatasetEntry
 

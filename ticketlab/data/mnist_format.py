@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 from . import locate
 from .download import fetch

@@ -25,12 +25,11 @@ from pathlib import Path
 
 import torch
 
-from ..errors import SpecError
+from ..core.errors import SpecError
 from .arrays import Arrays, DatasetSplits
-from .corruptions import CORRUPTIONS, corrupt_arrays
+from .corruptions import corrupt_arrays
+from .partition_names import DEFAULT_ENVIRONMENTS, parse_partition  # noqa: F401 (the grammar, with the rest)
 
-DEFAULT_ENVIRONMENTS = ("gaussian_noise", "defocus_blur", "contrast")
-KINDS = ("class", "mapping", "cluster", "environment")
 
 
 @dataclass
@@ -50,28 +49,6 @@ class Partition:
 
     def __len__(self) -> int:
         return len(self.names)
-
-
-def parse_partition(text: str) -> tuple[str, list[str]]:
-    """'cluster:10' -> ('cluster', ['10']); a clear error for an unknown kind."""
-    kind, *args = str(text).split(":")
-    if kind not in KINDS:
-        raise SpecError(f"Unknown partition '{text}'. Use class, mapping (with a class -> group file), cluster:K, "
-                        "cluster:K:features, environment or environment:CORRUPTION,...")
-    if kind == "cluster":
-        if not args or not args[0].isdigit() or int(args[0]) < 2 or len(args) > 2 or \
-                (len(args) == 2 and args[1] != "features"):
-            raise SpecError(f"Malformed partition '{text}': write cluster:K (K >= 2 clusters of the inputs) or "
-                            "cluster:K:features (of a trained dense model's penultimate features).")
-    if kind == "environment" and args:
-        names = [c for c in args[0].split(",") if c]
-        unknown = [c for c in names if c not in CORRUPTIONS]
-        if unknown or not names or len(args) > 1:
-            raise SpecError(f"Malformed partition '{text}': name corruptions after 'environment:', from "
-                            f"{', '.join(sorted(CORRUPTIONS))}.")
-    if kind in ("class", "mapping") and args:
-        raise SpecError(f"Partition '{kind}' takes no arguments; a mapping's groups come from its file.")
-    return kind, args
 
 
 def read_mapping(path: str | Path, num_classes: int) -> tuple[int, ...]:

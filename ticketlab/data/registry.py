@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ticketlab.errors import UnknownNameError
+from ticketlab.core.errors import UnknownNameError
 
 from .info import DatasetInfo
 
@@ -95,6 +95,11 @@ ENTRIES: dict[str, DatasetEntry] = {
 }
 
 DATASET_NAMES: list[str] = list(ENTRIES)
+
+
+def dataset_names() -> list[str]:
+    """Every registered dataset, in registration order."""
+    return list(ENTRIES)
 
 
 def dataset_entry(name: str) -> DatasetEntry:

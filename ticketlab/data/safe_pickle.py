@@ -11,7 +11,7 @@ import pickle
 
 import numpy as np
 
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 try:  # numpy >= 2 moved the array-reconstruction helpers; older pickles name the old path
     from numpy._core.multiarray import _reconstruct, scalar

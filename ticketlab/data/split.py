@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ticketlab.errors import DatasetError
+from ticketlab.core.errors import DatasetError
 
 
 class SplitSizeError(DatasetError, ValueError):

@@ -1,28 +1,42 @@
 """One module per published method; each composes data, models, sparse, prune and train.
 
-`RUNNERS` maps an experiment kind to the function that carries it out. A runner gets
-its spec, its run directory and a context, and returns the result dict; it writes files
-only through the run directory and its units.
+Every method is one `Method` entry (`entry.py`): its spec, its runner and what the rest
+of the package reads of its runs. A runner gets its spec, its run directory and a
+context (with the finished runs its spec's `sources()` named), and returns the result
+dict; it writes files only through the run directory and its units.
+
+The built-ins register here through the same call a plugin uses. The entries name their
+functions as strings, so this package face imports no torch.
 """
-from .dst import run_dst
-from .elastic import run_elastic
-from .imp import run_imp
-from .lmc import run_lmc
-from . import imp, pai, train
-from .pai import run_pai
-from .pools import run_pools
-from .rst import run_rst
-from .rtl import run_rtl
-from .rtl_inr import run_rtl_inr
-from .train import run_train
+from ..specs import DstSpec, ElasticSpec, ImpSpec, InrSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, TrainSpec
+from .entry import METHODS, Method, Point, curve_order, method_of, methods_with, register_method
 
-RUNNERS = {"train": run_train, "imp": run_imp, "lmc": run_lmc, "pai": run_pai, "dst": run_dst,
-           "rst": run_rst, "pools": run_pools,
-           "elastic": run_elastic, "rtl": run_rtl,
-           "rtl_inr": run_rtl_inr}
+_HERE = __name__ + "."
+_READ = _HERE + "results:"
 
-# Kinds whose runs can train together as one stacked computation (`api.run_many(batch=True)`):
-# kind -> (the key that runs must share to be batched, or None; the runner for a group).
-BATCHED_RUNNERS = {"train": (train.batch_key, train.run_train_batched),
-                   "imp": (imp.batch_key, imp.run_imp_batched),
-                   "pai": (pai.batch_key, pai.run_pai_batched)}
+register_method(Method(
+    "imp", ImpSpec, _HERE + "imp:run_imp", batched=_HERE + "imp:run_imp_batched", batch_key=_HERE + "imp:batch_key",
+    points=_READ + "imp_points", variant=_READ + "imp_variant", masks=_READ + "imp_masks", report=True,
+    curves=("imp", "reinit", "random", "random_global", "random_uniform", "oneshot")))
+register_method(Method(
+    "pai", PaiSpec, _HERE + "pai:run_pai", batched=_HERE + "pai:run_pai_batched", batch_key=_HERE + "pai:batch_key",
+    points=_READ + "baseline_points", masks=_READ + "single_mask", report=True,
+    curves=("snip", "grasp", "synflow", "random_init")))
+register_method(Method("dst", DstSpec, _HERE + "dst:run_dst", points=_READ + "baseline_points",
+                       masks=_READ + "single_mask", report=True, curves=("set", "rigl")))
+register_method(Method("rst", RstSpec, _HERE + "rst:run_rst", points=_READ + "rst_points", report=True,
+                       curves=("rst", "rst_scratch")))
+register_method(Method("elastic", ElasticSpec, _HERE + "elastic:run_elastic", points=_READ + "elastic_points",
+                       masks=_READ + "single_mask", report=True,
+                       curves=("elastic", "elastic_shuffled", "elastic_reinit", "elastic_random")))
+register_method(Method("lmc", LmcSpec, _HERE + "lmc:run_lmc"))
+register_method(Method("pools", PoolSpec, _HERE + "pools:run_pools",
+                       after_run="ticketlab.analysis.pools_table:after_run"))
+register_method(Method("rtl", RtlSpec, _HERE + "rtl:run_rtl", masks=_READ + "rtl_masks", exportable=False,
+                       after_run="ticketlab.analysis.rtl_table:after_run"))
+register_method(Method("rtl_inr", InrSpec, _HERE + "rtl_inr:run_rtl_inr", exportable=False))
+register_method(Method(
+    "train", TrainSpec, _HERE + "train:run_train", batched=_HERE + "train:run_train_batched",
+    batch_key=_HERE + "train:batch_key", points=_READ + "train_points", curves=("dense",)))
+
+__all__ = ["METHODS", "Method", "Point", "curve_order", "method_of", "methods_with", "register_method"]

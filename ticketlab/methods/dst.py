@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import torch
 
-from ..baseline_specs import DstSpec
-from ..context import RunContext
+from ..specs.baselines import DstSpec
+from .context import RunContext
 from ..prune import resolve_layers
 from ..prune.dst import drop_and_grow, drop_fraction_at, layer_densities, random_mask
 from ..store import RunDir
 from ..train import Trainer
-from .train import derived_seed, layer_report, prepare, train_unit
+from .units import derived_seed, layer_report, prepare, train_unit
 
 
 class Rewiring:

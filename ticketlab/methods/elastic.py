@@ -21,15 +21,15 @@ import copy
 
 import torch
 
-from ..context import RunContext
+from .context import RunContext
 from ..models.elastic import replicas, transform
 from ..prune import random_mask_like
 from ..sparse import Mask
-from ..spec import ElasticSpec
+from ..specs import ElasticSpec
 from ..store import RunDir, Unit
 from ..train import Trainer
 from .imp import ImpJob
-from .train import derived_seed, finished_source, layer_report, prepare, seeded_model, train_unit
+from .units import derived_seed, layer_report, prepare, seeded_model, train_unit
 
 
 def stage_densities(mask: Mask, blocks: list[list[str]]) -> list[float]:
@@ -57,7 +57,7 @@ def shuffle_replicas(mask: Mask, prefixes: list[str], generator: torch.Generator
 class ElasticJob:
     def __init__(self, spec: ElasticSpec, run: RunDir, ctx: RunContext):
         self.spec, self.run, self.ctx = spec, run, ctx
-        self.source = finished_source(spec.source, run, ctx)
+        self.source = ctx.sources["source"]
         source_job = ImpJob(spec.source, self.source, ctx)
         self.train = spec.train
         self.data, self.model = prepare(self.train, ctx)
@@ -69,7 +69,7 @@ class ElasticJob:
                   self.source.load_checkpoint("rewind.pt")["model"])
         shapes = {k: v.shape for k, v in self.model.state_dict().items()}
         self.state = transform(rewind, shapes, *self.blocks, self.mapping)
-        source_mask = self.source.child(f"level_{spec.level:02d}").load_mask("mask.safetensors")
+        source_mask = self.source.level(spec.level).load_mask("mask.safetensors")
         self.source_mask = source_mask
         self.mask = Mask(transform(dict(source_mask), {n: shapes[n] for n in self.model.prunable_names}, *self.blocks,
                                    self.mapping))
@@ -120,7 +120,7 @@ def run_elastic(spec: ElasticSpec, run: RunDir, ctx: RunContext) -> dict:
         run.save_mask("mask.safetensors", job.mask)
     ticket = job.ticket()
     controls = {name: job.control(name) for name in spec.controls}
-    source_level = job.source.child(f"level_{spec.level:02d}").result()
+    source_level = job.source.level(spec.level).result()
     metrics = {"test_accuracy": ticket["test_accuracy"], "density": ticket["density"], "level": spec.level,
                "source_density": source_level["density"], "source_test_accuracy": source_level["test_accuracy"],
                "step": ticket["step"]}

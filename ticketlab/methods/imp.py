@@ -26,14 +26,15 @@ import math
 
 import torch
 
-from ..context import RunContext
+from .context import RunContext
 from ..prune import magnitude_prune, parse_rates, prune_to_counts, random_mask_like, resolve_layers
-from ..prune.nm import group_keep, nm_keep, nm_mask, parse_nm
+from ..prune.names import parse_nm
+from ..prune.nm import group_keep, nm_keep, nm_mask
 from ..sparse import Mask
-from ..spec import ImpSpec
+from ..specs import ImpSpec
 from ..store import RunDir, Unit
 from ..train import Trainer
-from .train import derived_seed, layer_report, prepare, seeded_model, train_unit, train_units_batched
+from .units import derived_seed, layer_report, prepare, seeded_model, train_unit, train_units_batched
 
 RANDOM_CONTROLS = {"random": "layerwise", "random_global": "global", "random_uniform": "uniform"}
 
@@ -66,7 +67,7 @@ class ImpJob:
         return model
 
     def level_unit(self, level: int) -> Unit:
-        return self.run.child(f"level_{level:02d}")
+        return self.run.level(level)
 
     def prune(self, mask: Mask, weights: dict, level: int) -> Mask:
         nm = parse_nm(self.spec.scope)
@@ -230,7 +231,7 @@ def run_imp_batched(specs: list[ImpSpec], runs: list[RunDir], ctx: RunContext) -
     computation (`train.batched`), then each pruned on its own; the controls of a level
     seed by seed (`controls_batched` with `--batch`). A seed whose level has finished or
     holds a checkpoint, or is alone, takes that level on its own (and resumes)."""
-    from .train import load_train_data
+    from .units import load_train_data
 
     data = load_train_data(specs[0].train, ctx)
     jobs = [ImpJob(spec, run, ctx, data=data) for spec, run in zip(specs, runs)]

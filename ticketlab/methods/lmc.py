@@ -10,18 +10,18 @@ the mean of the two ends' errors. A ticket is stable when it is about zero.
 from __future__ import annotations
 
 
-from ..context import RunContext
-from ..spec import LmcSpec
+from .context import RunContext
+from ..specs import LmcSpec
 from ..store import RunDir
 from ..train.averaging import interpolate
 from ..train.evaluate import evaluate
 from .imp import ImpJob
-from .train import finished_source, train_unit
+from .units import train_unit
 
 
 def run_lmc(spec: LmcSpec, run: RunDir, ctx: RunContext) -> dict:
-    source_run = finished_source(spec.source, run, ctx)
-    mask = source_run.child(f"level_{spec.level:02d}").load_mask("mask.safetensors")
+    source_run = ctx.sources["source"]
+    mask = source_run.level(spec.level).load_mask("mask.safetensors")
     states = []
     for copy, data_seed in enumerate(spec.data_seeds):
         order = spec.source.replace(train=spec.source.train.replace(data_seed=data_seed))

@@ -9,15 +9,15 @@ import itertools
 
 import torch
 
-from ..context import RunContext
+from .context import RunContext
 from ..prune import resolve_layers
 from ..prune.dst import layer_densities, random_mask
 from ..prune import pai_mask
 from ..sparse import Mask
-from ..baseline_specs import PaiSpec
+from ..specs.baselines import PaiSpec
 from ..store import RunDir
 from ..train import Trainer, to_steps
-from .train import derived_seed, layer_report, load_train_data, prepare, seeded_model, train_unit, train_units_batched
+from .units import derived_seed, layer_report, load_train_data, prepare, seeded_model, train_unit, train_units_batched
 
 
 def choose_mask(spec: PaiSpec, trainer: Trainer, ignore: set[str]) -> Mask:

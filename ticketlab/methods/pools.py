@@ -31,16 +31,15 @@ import time
 
 import torch
 
-from ..context import RunContext
+from .context import RunContext
 from ..data.corrupted import SUFFIX, CorruptedTestSets
-from ..errors import CheckpointError
+from ..core.errors import CheckpointError
 from ..sparse import Mask
-from ..spec import PoolSpec
+from ..specs import PoolSpec
 from ..store import RunDir, Unit
 from ..train.averaging import exponential_average, has_batchnorm, interpolate, recalibrate_batchnorm, uniform_average
 from ..train.evaluate import LogitEnsemble, evaluate, evaluate_corrupted
 from .imp import ImpJob
-from .train import finished_source
 
 EMA_DECAY = 0.95
 BN_SAMPLE_SEED = 0  # which training examples recompute BatchNorm statistics: the same in every run
@@ -49,7 +48,7 @@ BN_SAMPLE_SEED = 0  # which training examples recompute BatchNorm statistics: th
 class PoolJob:
     def __init__(self, spec: PoolSpec, run: RunDir, ctx: RunContext):
         self.spec, self.run, self.ctx = spec, run, ctx
-        self.source = finished_source(spec.source, run, ctx)
+        self.source = ctx.sources["source"]
         self.imp = ImpJob(spec.source, self.source, ctx)
         self.data = self.imp.data
         self.model = self.imp.fresh_model().to(ctx.device)

@@ -17,14 +17,14 @@ import copy
 
 import torch
 
-from ..baseline_specs import RstSpec
-from ..context import RunContext
+from ..specs.baselines import RstSpec
+from .context import RunContext
 from ..prune import resolve_layers
 from ..sparse import Mask
 from ..store import RunDir, Unit
 from ..train import Trainer
 from ..train.evaluate import evaluate
-from .train import derived_seed, layer_report, prepare, seeded_model, train_unit
+from .units import derived_seed, layer_report, prepare, seeded_model, train_unit
 
 
 def pick(spec: RstSpec, alive: Mask, init: dict, density: float, generator: torch.Generator,

@@ -39,19 +39,19 @@ import math
 
 import torch
 
-from ..context import RunContext
+from .context import RunContext
 from ..data import load_dataset
 from ..data.partition import Partition, make_partition
 from ..models import build_model
 from ..prune import resolve_layers
 from ..prune.magnitude import smallest_to_remove
 from ..sparse import Mask
-from ..spec import RtlSpec
+from ..specs import RtlSpec
 from ..store import RunDir, Unit
 from ..train.routed import RoutedNet, train_routed, train_routed_stacked
 from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores
 from .rtl_scores import RtlScores
-from .train import derived_seed, finished_source, seeded_model
+from .units import derived_seed, seeded_model
 
 
 class RtlJob:
@@ -87,7 +87,7 @@ class RtlJob:
 
     def _features(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Penultimate features of a dense network trained on the whole task (a cached run)."""
-        dense = finished_source(self.spec.train, self.run, self.ctx)
+        dense = self.ctx.sources["dense"]
         model = seeded_model(self.spec.train, self.data.info, self.spec.train.seed).to(self.ctx.device)
         model.load_state_dict(dense.load_tensors("model.safetensors", self.ctx.device))
         head = dict(model.named_modules())[model.output_name.rsplit(".", 1)[0]]
@@ -217,7 +217,7 @@ class RtlJob:
 
     # -- one level -------------------------------------------------------------------------
     def level(self, index: int, sparsity: float, masks: list[Mask], single: Mask) -> dict:
-        unit = self.run.child(f"level_{index:02d}")
+        unit = self.run.level(index)
         if unit.finished:
             return unit.result()
         self._save_masks(unit, masks)
@@ -308,7 +308,7 @@ def prune_round(mask: Mask, weights: dict, names: list[str], target: int, fracti
 def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> RoutedNet:
     """The trained RTL network of one level: `predict(x, context)` routes by subset id."""
     spec = run.spec
-    unit = run.child(f"level_{level:02d}")
+    unit = run.level(level)
     tensors = unit.load_tensors("masks.safetensors", device)
     k = 1 + max(int(n.split("/", 1)[0]) for n in tensors)
     masks = [Mask({n.split("/", 1)[1]: t for n, t in tensors.items() if n.startswith(f"{j}/")}) for j in range(k)]

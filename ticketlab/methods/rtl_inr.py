@@ -23,16 +23,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..analysis.similarity import jaccard_matrix, member_scores
-from ..atomic import atomic_path
-from ..context import RunContext
+from ..core.atomic import atomic_path
+from .context import RunContext
 from ..data.partition import kmeans
-from ..errors import SpecError
+from ..core.errors import SpecError
 from ..sparse import Mask
-from ..spec import InrSpec
+from ..specs import InrSpec
 from ..store import RunDir, Unit
 from ..train.routed import RoutedNet, train_routed
 from .rtl import prune_round
-from .train import derived_seed
+from .units import derived_seed
 
 
 class FourierMLP(nn.Module):
@@ -173,7 +173,7 @@ class InrJob:
             yield sparsity, masks, single
 
     def level(self, index: int, sparsity: float, masks: list[Mask], single: Mask) -> dict:
-        unit = self.run.child(f"level_{index:02d}")
+        unit = self.run.level(index)
         if unit.finished:
             return unit.result()
         routed = RoutedNet(self._fresh(False), masks)

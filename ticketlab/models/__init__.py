@@ -5,7 +5,7 @@
 
 Name checks (`naming.py`) import no torch; the families load on first use.
 """
-from ..lazy import lazy_exports
+from ..core.lazy import lazy_exports
 from .naming import MODEL_PATTERNS, is_valid_model_name
 
 __getattr__ = lazy_exports(__name__, {"TicketModel": ".base", "build_model": ".registry", "registry": ".registry"})

@@ -23,16 +23,16 @@ import re
 
 import torch
 
-from ..errors import SpecError
+from ..core.errors import SpecError
+from .naming import STRATEGIES
 
-STRATEGIES = ("append", "interpolate")
 Mapping = list[list[int]]  # per stage, per target block: the source block's index
 
 
 def stage_mapping(n_source: int, n_target: int, strategy: str = "append") -> list[int]:
     """The automatic mapping of one stage (see the module docstring)."""
     if strategy not in STRATEGIES:
-        from ..errors import UnknownNameError
+        from ..core.errors import UnknownNameError
         raise UnknownNameError("elastic strategy", strategy, list(STRATEGIES))
     if n_target <= n_source:
         return list(range(n_target))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ticketlab.errors import UnknownNameError
+from ticketlab.core.errors import UnknownNameError
 
 
 class BadName(Exception):
@@ -23,6 +23,10 @@ def positive_int(text: str) -> int | None:
     Canonical only, so that two spellings of one model never get two spec hashes.
     """
     return int(text) if re.fullmatch(r"[1-9][0-9]*", text) else None
+
+
+# How an elastic ticket stretches a stage automatically (models/elastic.py).
+STRATEGIES = ("append", "interpolate")
 
 
 # -- mlp -----------------------------------------------------------------------
@@ -106,6 +110,11 @@ FAMILY_PARSERS = {"mlp": parse_mlp, "lenet5": parse_lenet5, "conv": parse_conv, 
                   "cifar_resnet": parse_cifar_resnet, "resnet": parse_resnet}
 MODEL_PATTERNS: list[str] = [*MLP_PATTERNS, *LENET5_PATTERNS, *CONV_PATTERNS, *VGG_PATTERNS,
                              *CIFAR_RESNET_PATTERNS, *RESNET_PATTERNS]
+
+
+def model_patterns() -> list[str]:
+    """The name patterns of every registered family, for error messages and `ticketlab models`."""
+    return list(MODEL_PATTERNS)
 
 
 def _unknown(name: str, fix: str = "") -> UnknownNameError:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ticketlab.errors import ModelShapeError
+from ticketlab.core.errors import ModelShapeError
 
 from . import cifar_resnet, conv, lenet5, mlp, resnet, vgg
 from .base import TicketModel

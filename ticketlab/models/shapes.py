@@ -1,7 +1,7 @@
 """Checks that a model fits the input shape, with messages that say what it needs."""
 from __future__ import annotations
 
-from ticketlab.errors import ModelShapeError
+from ticketlab.core.errors import ModelShapeError
 
 
 def misfit(name: str, input_shape: tuple[int, ...], needs: str) -> ModelShapeError:

@@ -1,9 +1,16 @@
 """Scoring and selection: magnitude (global, layer-wise, per-layer rates), random controls,
-pruning at initialization (SNIP, GraSP, SynFlow) and the drop/grow rules of SET and RigL."""
-from .layers import parse_rates, resolve_layers
-from .magnitude import SCOPES, magnitude_prune, prune_by_score, prune_groups, prune_to_counts
-from .random import RANDOM_KINDS, random_mask_like
-from .scorers import pai_mask
+pruning at initialization (SNIP, GraSP, SynFlow) and the drop/grow rules of SET and RigL.
 
-__all__ = ["RANDOM_KINDS", "SCOPES", "magnitude_prune", "parse_rates", "prune_by_score", "prune_groups",
-           "prune_to_counts", "pai_mask", "random_mask_like", "resolve_layers"]
+The names specs check (`names.py`, `layers.py`, `plan.py`) import no torch; the rest
+loads on first use.
+"""
+from ..core.lazy import lazy_exports
+from .layers import parse_rates, resolve_layers
+from .names import DISTRIBUTIONS, SCOPES, parse_nm
+
+__getattr__ = lazy_exports(__name__, {
+    "RANDOM_KINDS": ".random", "random_mask_like": ".random", "pai_mask": ".scorers",
+    "magnitude_prune": ".magnitude", "prune_by_score": ".magnitude", "prune_groups": ".magnitude",
+    "prune_to_counts": ".magnitude"})
+__all__ = ["DISTRIBUTIONS", "RANDOM_KINDS", "SCOPES", "magnitude_prune", "parse_nm", "parse_rates", "prune_by_score",
+           "prune_groups", "prune_to_counts", "pai_mask", "random_mask_like", "resolve_layers"]

@@ -14,12 +14,11 @@ from collections.abc import Collection, Mapping
 
 import torch
 
-from ..errors import SpecError
+from ..core.errors import SpecError
 from ..sparse import Mask
 from .magnitude import smallest_to_remove
 from .random import choose
 
-DISTRIBUTIONS = ("uniform", "erk")
 
 
 def layer_densities(shapes: Mapping[str, torch.Size], density: float, distribution: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Sequence
 
-from ..errors import SpecError
+from ..core.errors import SpecError
 
 
 def resolve_layers(selectors: Iterable[str], prunable: Sequence[str], output_name: str) -> list[str]:

@@ -14,7 +14,6 @@ import torch
 
 from ..sparse import Mask
 
-SCOPES = ("global", "layerwise")
 
 
 def prune_groups(names: list[str], scope: str, rates: Mapping[str, float], ignore: Collection[str],

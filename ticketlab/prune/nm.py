@@ -8,24 +8,12 @@ per level, rewinding in between as usual.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 
 import torch
 
-from ..errors import SpecError
+from ..core.errors import SpecError
 from ..sparse import Mask
-
-
-def parse_nm(scope: str) -> tuple[int, int] | None:
-    """'2:4' -> (2, 4); None for another scope; a clear error for a malformed N:M."""
-    match = re.fullmatch(r"(\d+):(\d+)", str(scope))
-    if not match:
-        return None
-    n, m = int(match.group(1)), int(match.group(2))
-    if not 0 < n < m:
-        raise SpecError(f"An N:M scope keeps N of every M weights with 0 < N < M; got {scope}.")
-    return n, m
 
 
 def nm_keep(level: int, n: int, m: int) -> int:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from ..errors import SpecError
+from ..core.errors import SpecError
 from .magnitude import prune_groups
 
 

@@ -26,7 +26,7 @@ from collections.abc import Collection, Iterable
 import torch
 import torch.nn.functional as F
 
-from ..errors import SpecError, UnknownNameError
+from ..core.errors import SpecError, UnknownNameError
 from ..sparse import Mask
 from .synflow import apply_alive, linearized_copy, scoring_copy, synflow_scores
 

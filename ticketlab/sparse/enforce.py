@@ -20,7 +20,7 @@ class MaskEnforcer:
         params = dict(model.named_parameters())
         unknown = [n for n in mask if n not in params]
         if unknown:
-            from ..errors import TicketlabError
+            from ..core.errors import TicketlabError
             raise TicketlabError(
                 f"The mask names weights the model does not have: {', '.join(unknown[:6])}. "
                 "Was it made for another architecture?")

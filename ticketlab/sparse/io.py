@@ -8,8 +8,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ..atomic import atomic_path
-from ..errors import CheckpointError
+from ..core.atomic import atomic_path
+from ..core.errors import CheckpointError
 from .mask import Mask
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import torch
 
-from ..errors import TicketlabError
+from ..core.errors import TicketlabError
 
 
 class Mask(Mapping[str, torch.Tensor]):

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from ..scale.distributed import is_writer
+from ..core.ranks import is_writer
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

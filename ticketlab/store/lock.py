@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import RunLockedError
-from ..scale.distributed import is_writer
+from ..core.errors import RunLockedError
+from ..core.ranks import is_writer
 
 
 class RunLock:

@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from ..atomic import make_dir, remove, write_json, write_text
-from ..errors import SpecError
-from ..spec import Spec
+from ..core.atomic import make_dir, remove, write_json, write_text
+from ..core.errors import SpecError
+from ..specs import Spec
 from .lock import RunLock
 from .unit import Unit
 

@@ -5,9 +5,9 @@ import json
 import os
 from pathlib import Path
 
-from ..atomic import make_dir
-from ..errors import TicketlabError
-from ..spec import Spec, spec_from_dict
+from ..core.atomic import make_dir
+from ..core.errors import TicketlabError
+from ..specs import Spec, spec_from_dict
 from .index import RunIndex
 from .run_dir import RunDir
 

@@ -11,13 +11,17 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..atomic import make_dir, remove, write_json
-from ..errors import CheckpointError
+from ..core.atomic import make_dir, remove, write_json
+from ..core.errors import CheckpointError
 
 if TYPE_CHECKING:  # torch loads only when tensors are read or written
     import torch
 
     from ..sparse import Mask
+
+
+def level_name(level: int) -> str:
+    return f"level_{level:02d}"
 
 
 class Unit:
@@ -28,6 +32,10 @@ class Unit:
         unit = Unit(self.path / name)
         make_dir(unit.path)
         return unit
+
+    def level(self, level: int) -> "Unit":
+        """The unit of one level of a levelled method (IMP's, RTL's): `level_LL/`."""
+        return self.child(level_name(level))
 
     # -- results ------------------------------------------------------------------------
     @property
@@ -60,13 +68,13 @@ class Unit:
         return self.path / "checkpoint.pt"
 
     def save_checkpoint(self, state: dict, name: str = "checkpoint.pt") -> None:
-        from ..train.checkpoint import save_checkpoint
+        from .checkpoint import save_checkpoint
         save_checkpoint(self.path / name, state)
         if name == "checkpoint.pt":
             write_json(self.path / "history.json", state.get("history", []))
 
     def load_checkpoint(self, name: str = "checkpoint.pt") -> dict | None:
-        from ..train.checkpoint import load_checkpoint
+        from .checkpoint import load_checkpoint
         path = self.path / name
         return load_checkpoint(path) if path.exists() else None
 

@@ -1,5 +1,5 @@
 """The training loop and what it needs: durations, optimizers, schedules, metrics, checkpoints."""
-from ..lazy import lazy_exports
+from ..core.lazy import lazy_exports
 from .duration import Duration, to_steps
 
 # `evaluate` is not re-exported: the name is also the submodule's, and a package attribute

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
-from ..progress import Progress
+from ..core.progress import Progress
 from .device import autocast
 from .loop import Trainer
 from .optim import build_optimizer

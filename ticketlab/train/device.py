@@ -6,7 +6,8 @@ import contextvars
 
 import torch
 
-from ..errors import TicketlabError
+from ..core.errors import TicketlabError
+from .options import check_options
 
 
 def resolve_device(name: str | None = None) -> torch.device:
@@ -37,8 +38,6 @@ def precision_policy(precision: str = "auto", channels_last: bool | None | objec
     autocast on CUDA and fp32 elsewhere; "fp32": full precision everywhere, for results
     comparable across devices; "bf16": bf16 autocast on any device, including CPUs with
     bf16 units) and `channels_last` (None: on CUDA only; left as it is unless given)."""
-    from ..api import check_options
-
     check_options(None, precision)
     current = _policy.get()
     token = _policy.set({"precision": precision,

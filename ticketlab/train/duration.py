@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..errors import SpecError
+from ..core.errors import SpecError
 
 _PATTERN = re.compile(r"^\s*(\d+)\s*(ep|it)\s*$")
 

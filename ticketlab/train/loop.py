@@ -5,7 +5,7 @@ forward under autocast, backward, mask the gradients, step, mask the weights. Th
 learning rate is a pure function of the step, the data order a pure function of
 (seed, epoch), so `state_dict()` at any step is enough to resume bit-identically.
 
-In a multi-process (DDP) job (`scale.distributed`) each rank trains on its slice of every
+In a multi-process (DDP) job (`train.ddp`) each rank trains on its slice of every
 global batch through a DDP wrapper of the same model; masks, running loss and evaluation
 records are made identical on all ranks, so every rank holds the state of the one run.
 """
@@ -19,10 +19,10 @@ import torch
 import torch.nn.functional as F
 
 from ..data import DatasetSplits, DeviceLoader
-from ..progress import Progress
-from ..scale import distributed
+from ..core.progress import Progress
+from . import ddp
 from ..sparse import Mask, MaskEnforcer
-from .checkpoint import rng_state, set_rng_state
+from ..store.checkpoint import rng_state, set_rng_state
 from .device import autocast, memory_format
 from .duration import to_steps
 from .evaluate import evaluate
@@ -37,9 +37,9 @@ class Trainer:
                  mask: Mask | None = None):
         self.spec, self.data, self.device = spec, data, device
         # Joined (or not) before any Trainer is built (`api.run`): asked once, not every step.
-        self.in_ddp_job = distributed.active()
+        self.in_ddp_job = ddp.active()
         if self.in_ddp_job:
-            distributed.check_batch_size(spec.batch_size)
+            ddp.check_batch_size(spec.batch_size)
         info = data.info
         augment = info.augment if spec.augment is None else spec.augment
         self.loader = DeviceLoader(data.train, spec.batch_size, seed=spec.order_seed, augment=augment,
@@ -79,7 +79,7 @@ class Trainer:
     def set_mask(self, mask: Mask | None) -> None:
         """Enforce `mask` from now on: masked weights and their optimizer state become zero."""
         if mask is not None:
-            mask = distributed.broadcast_mask(mask)  # in a DDP job, rank 0's: one mask for all ranks
+            mask = ddp.broadcast_mask(mask)  # in a DDP job, rank 0's: one mask for all ranks
         self.mask = mask
         self.enforcer = MaskEnforcer(self.model, mask) if mask is not None else None
         if self.enforcer is not None:
@@ -89,7 +89,7 @@ class Trainer:
     def state_dict(self) -> dict:
         state = {"step": self.step, "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
                  "rng": rng_state(), "history": list(self.history),
-                 "loss_sum": distributed.mean_over_ranks(self._loss_sum).detach().cpu(),
+                 "loss_sum": ddp.mean_over_ranks(self._loss_sum).detach().cpu(),
                  "loss_count": self._loss_count}
         if self.mask is not None:  # the mask may change during training (DST): it is part of the state
             state["mask"] = {n: t.cpu() for n, t in self.mask.items()}
@@ -157,8 +157,8 @@ class Trainer:
         # ranks' gradients, so the update is the global batch's mean-loss update, also for a
         # last batch that does not split evenly; and the mean over ranks of this loss is the
         # global mean loss (`evaluate_now`).
-        logits = self.ddp_model()(distributed.shard(x))
-        return F.cross_entropy(logits, distributed.shard(y), reduction="sum") * (distributed.world_size() / len(y))
+        logits = self.ddp_model()(ddp.shard(x))
+        return F.cross_entropy(logits, ddp.shard(y), reduction="sum") * (ddp.world_size() / len(y))
 
     def compile(self, mode: str = "default") -> None:
         """Train through `torch.compile(model)` (inductor kernels; `reduce-overhead` adds CUDA
@@ -171,7 +171,7 @@ class Trainer:
         """The DDP wrapper of `model`, made on first use: by then a method has loaded the
         weights and mask it starts from (DDP starts every rank from rank 0's weights)."""
         if self._ddp is None:
-            self._ddp = distributed.wrap(self.model, self.device)
+            self._ddp = ddp.wrap(self.model, self.device)
         return self._ddp
 
     def run(self, until: int | None = None, *, progress: Progress | None = None,
@@ -206,10 +206,10 @@ class Trainer:
         taken on the history (the best validation weights) are the same on every rank."""
         record = {"step": self.step, "epoch": round(self.step / self.steps_per_epoch, 4),
                   "lr": self.optimizer.param_groups[0]["lr"],
-                  "train_loss": distributed.mean_over_ranks(self._loss_sum).item() / max(self._loss_count, 1)}
+                  "train_loss": ddp.mean_over_ranks(self._loss_sum).item() / max(self._loss_count, 1)}
         self._loss_sum.zero_()
         self._loss_count = 0
-        record = distributed.from_rank0(lambda: self._scored(record))
+        record = ddp.from_rank0(lambda: self._scored(record))
         self.history.append(record)
         return record
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import UnknownNameError
+from ..core.errors import UnknownNameError
 
 if TYPE_CHECKING:
     import torch

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
-from ..progress import Progress
+from ..core.progress import Progress
 from ..sparse import Mask
 from .optim import build_optimizer
 from .schedule import lr_factor

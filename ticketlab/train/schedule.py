@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from ..errors import UnknownNameError
+from ..core.errors import UnknownNameError
 
 SCHEDULES = ["constant", "multistep", "cosine"]
 

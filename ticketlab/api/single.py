@@ -1,0 +1,66 @@
+"""`run`: one spec, reusing finished work and resuming the rest; the runs it reads first."""
+from __future__ import annotations
+
+import os
+
+from ..core.progress import Progress
+from ..methods import method_of
+from ..specs import Spec
+from ..store import RunDir, RunStore
+from ..train import ddp
+from ..train.options import check_options
+from .lifecycle import execute, stacking_keeps
+from .results import RunResult, result_of
+
+
+def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
+        device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
+        restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True,
+        compile: str | None = None, precision: str = "auto") -> RunResult:
+    """Run `spec` once: a finished spec returns its stored result without computing.
+
+    `batch` trains networks that a method trains side by side (IMP's controls of a level)
+    as one stacked computation; results equal the unbatched ones to float tolerance, so it
+    is not part of the spec. `record=False` leaves the SQLite index alone: a sweep's
+    workers write only their run directories, and the driver records what they did.
+    `compile` ("default", "reduce-overhead", "max-autotune") trains through torch.compile;
+    like `batch` it changes speed, not results (beyond float tolerance), so it is not
+    part of the spec either. `precision` ("auto": bf16 autocast on CUDA, fp32 elsewhere;
+    "fp32"; "bf16") goes with the device, which is not part of the spec either; the run's
+    status records both."""
+    check_options(compile, precision)
+    store = RunStore(runs_dir)
+    run_dir = store.run_dir(spec)
+    if run_dir.finished:
+        return result_of(run_dir, reused=True)
+    from ..methods.context import RunContext  # these import torch: only when there is work to do
+    from ..train.device import resolve_device
+
+    spec.preflight()
+    sources = finished_sources(spec, store, dict(data_dir=data_dir, device=device, progress=progress,
+                                                 checkpoint_every=checkpoint_every, batch=batch, record=record,
+                                                 compile=compile, precision=precision))
+    progress = (progress or Progress()) if ddp.is_writer() else Progress()  # DDP: rank 0 reports
+    run_dir.create()
+    run_dir.lock.acquire(wait=wait, on_wait=progress.note)
+    try:
+        ctx_device = ddp.setup(resolve_device(device))  # joins the torchrun (DDP) job, if any
+        if ddp.from_rank0(run_dir.finished):  # another process finished it while we waited
+            return result_of(run_dir, reused=True)
+        ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
+                         checkpoint_every=checkpoint_every, restart=restart,
+                         batch=batch and stacking_keeps(precision, ctx_device, progress), record=record,
+                         compile=compile, precision=precision, sources=sources)
+        method = method_of(spec.kind)
+        execute([run_dir], store, ctx, lambda: [method.call("runner", spec, run_dir, ctx)])
+        return result_of(run_dir, reused=False)
+    finally:
+        run_dir.lock.release()
+
+
+def finished_sources(spec: Spec, store: RunStore, options: dict) -> dict[str, RunDir]:
+    """The run directories of the runs `spec` reads (`Spec.sources()`), each run first, or
+    resumed, if it has not finished: beside the spec's own run, with the same options
+    except `restart`, which concerns the spec's own run alone."""
+    return {name: store.open(run(source, runs_dir=store.root, **options).run_id)
+            for name, source in spec.sources().items()}

@@ -1,0 +1,101 @@
+"""How the built-in methods' finished runs read: their points (density, metric) for reports,
+and their stored masks for similarity. Each reader is named by its method's entry
+(`methods/__init__.py`); none imports torch until it loads a mask.
+"""
+from __future__ import annotations
+
+from ..core.errors import TicketlabError
+from ..store import RunDir
+from .entry import Point
+
+
+def metric_of(record: dict, metric: str, run: RunDir) -> float:
+    if metric not in record:
+        have = ", ".join(sorted(k for k, v in record.items() if isinstance(v, float)))
+        raise TicketlabError(f"{run.run_id} has no '{metric}' (it has: {have}).")
+    return record[metric]
+
+
+def _seed(run: RunDir) -> int:
+    return run.spec.training().seed
+
+
+# -- points -------------------------------------------------------------------------------
+def train_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
+    return [Point("dense", 1.0, metric_of(run.result()["metrics"], metric, run), _seed(run))]
+
+
+def baseline_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
+    """pai and dst: one point. PaI's random masks are named apart from IMP's random control
+    (a shuffled ticket)."""
+    metrics, method = run.result()["metrics"], run.spec.method
+    return [Point("random_init" if method == "random" else method, metrics["density"],
+                  metric_of(metrics, metric, run), _seed(run))]
+
+
+def rst_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
+    result = run.result()
+    density, seed = result["metrics"]["density"], _seed(run)
+    return [Point("rst", density, metric_of(result["finetune"], metric, run), seed),
+            Point("rst_scratch", density, metric_of(result["scratch"], metric, run), seed)]
+
+
+def elastic_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
+    result, seed = run.result(), _seed(run)
+    name = "elastic_shuffled" if run.spec.shuffle_replicas else "elastic"
+    points = [Point(name, result["ticket"]["density"], metric_of(result["ticket"], metric, run), seed)]
+    return points + [Point(f"elastic_{c}", r["density"], metric_of(r, metric, run), seed)
+                     for c, r in result["controls"].items()]
+
+
+def imp_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
+    """One point per level and control; `suffix` tells apart several IMP settings in one group."""
+    points, seed = [], _seed(run)
+    for level in run.result()["levels"]:
+        points.append(Point("imp" + suffix, level["density"], metric_of(level, metric, run), seed, level["level"]))
+        for name, control in level.get("controls", {}).items():
+            points.append(Point(name + suffix, control["density"], metric_of(control, metric, run), seed,
+                                level["level"]))
+    return points
+
+
+def imp_variant(spec) -> str:
+    return f"{spec.scope} {spec.prune_fraction:g}/level, rewind {spec.rewind}"
+
+
+# -- masks --------------------------------------------------------------------------------
+def imp_masks(run: RunDir) -> list[tuple]:
+    """Each level's ticket and its controls' masks (reinit reuses the ticket's: nothing to compare)."""
+    spec, seed, out = run.spec, _seed(run), []
+    for level in range(1, spec.levels + 1):
+        unit = run.level(level)
+        mask = unit.load_mask("mask.safetensors")
+        out.append((mask.density(), level, f"imp s{seed}", mask))
+        for control in spec.controls:
+            if control != "reinit" and unit.child(control).has("mask.safetensors"):
+                other = unit.child(control).load_mask("mask.safetensors")
+                out.append((other.density(), level, f"{control} s{seed}", other))
+    return out
+
+
+def rtl_masks(run: RunDir) -> list[tuple]:
+    """Each level's per-subset masks, stored together as `K/NAME` tensors."""
+    from ..sparse import Mask
+
+    seed, out = _seed(run), []
+    for index, level in enumerate(run.result()["levels"]):
+        tensors = run.level(index).load_tensors("masks.safetensors")
+        for k, name in enumerate(level["subsets"]):
+            mask = Mask({n.split("/", 1)[1]: t for n, t in tensors.items() if n.startswith(f"{k}/")})
+            out.append((mask.density(), index, f"{name} s{seed}", mask))
+    return out
+
+
+def single_mask(run: RunDir) -> list[tuple]:
+    """pai, dst and elastic runs: the one mask the run trained under."""
+    if not run.has("mask.safetensors"):
+        return []
+    mask = run.load_mask("mask.safetensors")
+    name = getattr(run.spec, "method", run.spec.kind)
+    return [(mask.density(), None, f"{name} s{_seed(run)}", mask)]
+

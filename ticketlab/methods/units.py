@@ -1,0 +1,145 @@
+"""The kit every method shares: load the data, build a seeded model, and train one unit of
+work (resume, progress, best-validation weights, summary), alone or batched."""
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+
+import torch
+
+from .context import RunContext
+from ..data import load_dataset
+from ..core.errors import CheckpointError
+from ..models import build_model
+from ..specs import TrainSpec
+from ..sparse import Mask
+from ..store import RunDir, Unit
+from ..train import Trainer, to_steps
+
+# Every run carves its validation split with this seed, so that runs with different
+# seeds are still selected and compared on the same held-out examples.
+VAL_SPLIT_SEED = 0
+
+
+def load_train_data(spec: TrainSpec, ctx: RunContext):
+    return load_dataset(spec.dataset, data_dir=ctx.data_dir, val_size=spec.val_size,
+                        val_seed=VAL_SPLIT_SEED, device=ctx.device)
+
+
+def prepare(spec: TrainSpec, ctx: RunContext):
+    """Load the data and build the seeded model (the same init for the same seed)."""
+    data = load_train_data(spec, ctx)
+    return data, seeded_model(spec, data.info, spec.seed)
+
+
+def derived_seed(*key) -> int:
+    """A seed that is a pure function of `key`, unrelated to nearby keys."""
+    return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "little") >> 1
+
+
+def layer_report(mask: Mask) -> dict:
+    return {n: {"kept": int(mask[n].sum()), "size": mask[n].numel(), "density": round(float(mask[n].float().mean()), 6)}
+            for n in mask}
+
+
+def seeded_model(spec: TrainSpec, info, seed: int):
+    torch.manual_seed(seed)
+    return build_model(spec.model, info.input_shape, info.num_classes)
+
+
+def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, *,
+               snapshot_at: int | None = None, on_snapshot: Callable[[dict], None] | None = None) -> dict:
+    """Resume `unit` from its checkpoint if any, train to the end, save the final (and
+    best-validation) weights, and return the unit's summary metrics.
+
+    `on_snapshot(state)` receives the full training state at step `snapshot_at` (how IMP
+    keeps its rewind point), also when the unit resumes from a checkpoint before it.
+    """
+    if ctx.compile:
+        trainer.compile(ctx.compile)
+    state = None if ctx.restart else unit.load_checkpoint()
+    if state is not None:
+        trainer.load_state_dict(state)
+        ctx.progress.note(f"{description}: resuming from step {trainer.step}/{trainer.total_steps}")
+    if snapshot_at is not None and trainer.step > snapshot_at:
+        raise CheckpointError(f"{unit.path} resumed past step {snapshot_at} without the state saved there; "
+                              "rerun with --restart.")
+    ctx.progress.start(description, trainer.total_steps, trainer.step)
+    started = time.perf_counter()
+    options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
+                   on_checkpoint=unit.save_checkpoint, on_eval=lambda record: _on_eval(record, trainer, unit, ctx))
+    try:
+        if snapshot_at is not None:
+            trainer.run(until=snapshot_at, **options)
+            on_snapshot(trainer.state_dict())
+        trainer.run(**options)
+    finally:
+        ctx.progress.stop()
+    seconds = time.perf_counter() - started
+    unit.save_tensors("model.safetensors", trainer.model.state_dict())
+    return {**summary(trainer.history[-1]), **best_validation(trainer.history), "train_seconds": round(seconds, 3)}
+
+
+def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunContext, description: str, *,
+                        snapshot_at: int | None = None,
+                        on_snapshot: Callable[[int, dict], None] | None = None) -> list[dict]:
+    """`train_unit` for several fresh units at once (`train.batched`): the same files, the
+    same metrics. Checkpoints are each member's own, so an interrupted batch resumes
+    unbatched, unit by unit. `on_snapshot(i, state)` receives member i's full training
+    state at step `snapshot_at` (IMP's rewind point)."""
+    from ..train.batched import BatchedTrainer
+
+    batched = BatchedTrainer(trainers)
+    ctx.progress.start(f"{description} ({len(trainers)} batched)", batched.total_steps, batched.step)
+    started = time.perf_counter()
+    options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, batched.steps_per_epoch),
+                   on_checkpoint=lambda i, state: units[i].save_checkpoint(state),
+                   on_eval=lambda i, record: _on_eval(record, trainers[i], units[i], ctx))
+    try:
+        if snapshot_at is not None:
+            batched.run(until=snapshot_at, **options)
+            for i, trainer in enumerate(trainers):
+                batched.write_back(i)
+                on_snapshot(i, trainer.state_dict())
+        batched.run(**options)
+    finally:
+        ctx.progress.stop()
+    seconds = time.perf_counter() - started
+    out = []
+    for trainer, unit in zip(trainers, units):
+        unit.save_tensors("model.safetensors", trainer.model.state_dict())
+        out.append({**summary(trainer.history[-1]), **best_validation(trainer.history),
+                    "train_seconds": round(seconds / len(trainers), 3), "batched": len(trainers)})
+    return out
+
+
+def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> None:
+    unit.write_json("history.json", trainer.history)
+    if "val" in record and record is max(trainer.history, key=lambda r: r["val"]["accuracy"]):
+        # The weights a Lottery Pool interpolates: each level's best validation checkpoint.
+        unit.save_tensors("best.safetensors", trainer.model.state_dict())
+    line = (f"step {record['step']}/{trainer.total_steps} (epoch {record['epoch']:g}): "
+            f"train loss {record['train_loss']:.4f}, test acc {record['test']['accuracy']:.4f}")
+    if "val" in record:
+        line += f", val acc {record['val']['accuracy']:.4f}"
+    ctx.progress.note(line)
+
+
+def summary(record: dict) -> dict:
+    """The few numbers a table shows, from one evaluation record."""
+    out = {"step": record["step"], "test_accuracy": record["test"]["accuracy"], "test_loss": record["test"]["loss"],
+           "test_balanced_accuracy": record["test"]["balanced_accuracy"]}
+    if "val" in record:
+        out["val_accuracy"] = record["val"]["accuracy"]
+    return out
+
+
+def best_validation(history: list[dict]) -> dict:
+    """Step and accuracies at the best validation accuracy (early-stopping view), if any."""
+    with_val = [r for r in history if "val" in r]
+    if not with_val:
+        return {}
+    best = max(with_val, key=lambda r: r["val"]["accuracy"])
+    return {"best_val_step": best["step"], "best_val_accuracy": best["val"]["accuracy"],
+            "test_accuracy_at_best_val": best["test"]["accuracy"]}

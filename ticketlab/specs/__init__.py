@@ -1,0 +1,16 @@
+"""Experiment specifications: frozen, validated, hashable data (see `base.py`).
+
+Each kind lives in its own module and registers itself with `register_spec` when that
+module is imported; this package face imports the built-in kinds, so that importing
+`ticketlab.specs` knows every one of them. A plugin's kind registers the same way.
+"""
+from .base import SPEC_KINDS, Spec, check, load_spec_file, register_spec, spec_from_dict
+from .train import TrainSpec
+from .imp import IMP_CONTROLS, ImpSpec, Rewind
+from .baselines import DST_METHODS, DstSpec, PaiSpec, RstSpec
+from .from_imp import ELASTIC_CONTROLS, POOL_VARIANTS, ElasticSpec, LmcSpec, PoolSpec
+from .rtl import InrSpec, RtlSpec
+
+__all__ = ["DST_METHODS", "DstSpec", "ELASTIC_CONTROLS", "ElasticSpec", "IMP_CONTROLS", "ImpSpec", "InrSpec",
+           "LmcSpec", "POOL_VARIANTS", "PaiSpec", "PoolSpec", "Rewind", "RstSpec", "RtlSpec",
+           "SPEC_KINDS", "Spec", "TrainSpec", "check", "load_spec_file", "register_spec", "spec_from_dict"]

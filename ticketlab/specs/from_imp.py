@@ -1,0 +1,180 @@
+"""Specs of the methods that start from a finished IMP run (`sources()` names it, so the
+orchestrator runs it first): linear mode connectivity (Frankle et al. 2020) of a level's
+ticket, Lottery Pools (Yin et al., AAAI 2023), which interpolates the tickets of
+neighbouring levels, and elastic tickets (Chen et al., NeurIPS 2021), which move a
+level's ticket to another depth."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..core.errors import UnknownNameError
+from .imp import ImpSpec
+from .base import Spec, check, register_spec
+
+@register_spec
+@dataclass(frozen=True)
+class LmcSpec(Spec):
+    """Linear mode connectivity of an IMP level's ticket (Frankle et al. 2020): two copies
+    trained from the rewind point with different data orders, evaluated along the line."""
+
+    kind: ClassVar[str] = "lmc"
+    source: ImpSpec
+    level: int
+    points: int = 11
+    data_seeds: tuple[int, ...] = (1, 2)
+
+    def __post_init__(self) -> None:
+        check(0 <= self.level <= self.source.levels,
+               f"level {self.level} is not a level of this IMP run (0..{self.source.levels}).")
+        check(self.points >= 3, f"points must be at least 3 (the two ends and one between), got {self.points}.")
+        check(len(self.data_seeds) == 2 and self.data_seeds[0] != self.data_seeds[1],
+               f"data_seeds must be two different seeds, got {list(self.data_seeds)}.")
+        check(self.source.rewind_plan.mode == "weights",
+               f"Linear mode connectivity starts both copies from a rewind point; this IMP run uses "
+               f"'{self.source.rewind}' rewinding. Use an IMP run with --rewind init or --rewind STEP.")
+
+    def preflight(self) -> None:
+        self.source.preflight()
+
+    def sources(self) -> dict[str, Spec]:
+        return {"source": self.source}
+
+
+POOL_VARIANTS = ("interpolate", "average")
+# The paper's interpolation factors; the 'average' variant uses 0.5 alone.
+DEFAULT_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+POOL_WEIGHTS = ("best", "final")
+
+
+@register_spec
+@dataclass(frozen=True)
+class PoolSpec(Spec):
+    """Lottery Pools on some levels (`targets`) of one IMP run (`source`)."""
+
+    kind: ClassVar[str] = "pools"
+    source: ImpSpec
+    targets: tuple[int, ...]
+    variants: tuple[str, ...] = ("interpolate",)
+    alphas: tuple[float, ...] = ()   # empty: DEFAULT_ALPHAS (interpolate), 0.5 (average)
+    candidates: int = 0              # pool size per target, nearest levels first; 0: every other level
+    weights: str = "best"            # each level's best-validation weights, or its final ones
+    bn_samples: int = 10000          # training examples that recompute BatchNorm statistics; 0: all
+    ood: bool = True                 # also score the chosen models on the corrupted ("-C") test sets
+    ood_size: int = 0                # test examples per corrupted set; 0: the whole test set
+
+    def __post_init__(self) -> None:
+        levels = self.source.levels
+        check(bool(self.targets), "Name at least one target level, e.g. --target 3.")
+        bad = [t for t in self.targets if not 0 <= t <= levels]
+        check(not bad, f"Target level(s) {bad} are not levels of this IMP run, which has levels 0..{levels}.")
+        check(len(set(self.targets)) == len(self.targets), f"Target levels repeat: {list(self.targets)}.")
+        check(levels >= 1, "A pool needs at least two IMP levels; this IMP run has only the dense level 0.")
+        check(bool(self.variants), "Name at least one variant: interpolate or average.")
+        for variant in self.variants:
+            if variant not in POOL_VARIANTS:
+                raise UnknownNameError("pool variant", variant, list(POOL_VARIANTS))
+        bad_alphas = [a for a in self.alphas if not 0 <= a <= 1]
+        check(not bad_alphas, f"Interpolation factors must lie in [0, 1] (the weight of the current ticket); "
+                               f"got {bad_alphas}.")
+        check(self.candidates >= 0, f"candidates must be >= 0 (0: every other level), got {self.candidates}.")
+        if self.weights not in POOL_WEIGHTS:
+            raise UnknownNameError("pool weights", self.weights, list(POOL_WEIGHTS))
+        check(self.source.train.val_size > 0,
+               "Lottery Pools chooses its interpolation factors on a validation split, and this IMP run has "
+               "none. Run IMP with a validation split, e.g. --set val_size=5000.")
+        check(self.bn_samples >= 0 and self.ood_size >= 0, "bn_samples and ood_size must be >= 0 (0: all).")
+
+    def alphas_for(self, variant: str) -> tuple[float, ...]:
+        if variant == "average":
+            return (0.5,)
+        return self.alphas or DEFAULT_ALPHAS
+
+    def pool_order(self, target: int) -> list[int]:
+        """The candidate levels for `target`, nearest first: t-1, t+1, t-2, t+2, ..."""
+        order = []
+        for distance in range(1, self.source.levels + 1):
+            order += [lv for lv in (target - distance, target + distance) if 0 <= lv <= self.source.levels]
+        return order[:self.candidates] if self.candidates else order
+
+    def preflight(self) -> None:
+        self.source.preflight()
+
+    def sources(self) -> dict[str, Spec]:
+        return {"source": self.source}
+
+
+ELASTIC_CONTROLS = ("reinit", "random")
+
+
+@register_spec
+@dataclass(frozen=True)
+class ElasticSpec(Spec):
+    """An elastic ticket (E-LTH, Chen et al. 2021): the ticket of IMP `level` of `source`,
+    mapped block by block onto the `target` depth of the same family, then trained from the
+    rewind step with the source's training setting (on `target_dataset` if set)."""
+
+    kind: ClassVar[str] = "elastic"
+    source: ImpSpec
+    level: int
+    target: str                      # the target model, e.g. cifar_resnet_32_8
+    strategy: str = "append"         # automatic stretch order: append or interpolate
+    mapping: str = ""                # explicit per-stage mapping, e.g. '0:0;1:1,2;2:3,4'
+    shuffle_replicas: bool = False   # ablation: replicated blocks get a shuffled mask
+    target_dataset: str = ""         # transfer to another dataset of the same input shape
+    controls: tuple[str, ...] = ()   # any of ELASTIC_CONTROLS, on the transformed ticket
+
+    def __post_init__(self) -> None:
+        from ..data.registry import dataset_entry
+        from ..models.naming import STRATEGIES, parse_model_name
+
+        check(0 <= self.level <= self.source.levels,
+               f"level {self.level} is not a level of this IMP run (0..{self.source.levels}).")
+        parse_model_name(self.target)
+        if self.strategy not in STRATEGIES:
+            raise UnknownNameError("elastic strategy", self.strategy, list(STRATEGIES))
+        if self.target_dataset:
+            dataset_entry(self.target_dataset)
+        for control in self.controls:
+            if control not in ELASTIC_CONTROLS:
+                raise UnknownNameError("elastic control", control, list(ELASTIC_CONTROLS))
+        check(self.source.rewind_plan.mode == "weights",
+               f"An elastic ticket is the rewind-point weights under the ticket's mask; this IMP run uses "
+               f"'{self.source.rewind}' rewinding. Use an IMP run with --rewind init or --rewind STEP.")
+
+    @property
+    def train(self):
+        """The target's training setting: the source's, with the target model (and dataset)."""
+        return self.source.train.replace(model=self.target, dataset=self.target_dataset or self.source.train.dataset)
+
+    def sources(self) -> dict[str, Spec]:
+        return {"source": self.source}
+
+    def preflight(self) -> None:
+        """Both models build, the mapping is valid and every mapped tensor has the same shape."""
+        import torch
+
+        from ..data import dataset_info
+        from ..models import build_model
+        from ..models.elastic import transform
+
+        self.source.preflight()
+        self.train.preflight()
+        source_info, target_info = dataset_info(self.source.train.dataset), dataset_info(self.train.dataset)
+        check(source_info.input_shape == target_info.input_shape and
+               source_info.num_classes == target_info.num_classes,
+               f"A ticket moves between datasets of one input shape and class count; {source_info.name} has "
+               f"{source_info.input_shape} and {source_info.num_classes} classes, {target_info.name} "
+               f"{target_info.input_shape} and {target_info.num_classes}.")
+        with torch.device("meta"):
+            source = build_model(self.source.train.model, source_info.input_shape, source_info.num_classes)
+            target = build_model(self.target, target_info.input_shape, target_info.num_classes)
+            mapping = self.block_mapping(source, target)
+            transform(source.state_dict(), {k: v.shape for k, v in target.state_dict().items()}, source.blocks(),
+                      target.blocks(), mapping)
+
+    def block_mapping(self, source, target) -> list[list[int]]:
+        from ..models.elastic import auto_mapping, parse_mapping
+        if self.mapping:
+            return parse_mapping(self.mapping, source.blocks(), target.blocks())
+        return auto_mapping(source.blocks(), target.blocks(), self.strategy)

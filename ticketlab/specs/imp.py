@@ -1,0 +1,114 @@
+"""Spec of the lottery-ticket trunk: iterative magnitude pruning (`ImpSpec`) and its rewinding (`Rewind`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..core.errors import SpecError, UnknownNameError
+from .base import Spec, check, register_spec
+from .train import TrainSpec
+from ..train.duration import Duration
+
+
+@dataclass(frozen=True)
+class Rewind:
+    """How each IMP level starts: `init`, a step (`1000it`, `2ep`), `lr[:STEP]` or `finetune[:STEP]`."""
+
+    mode: str            # 'weights' (weight rewinding), 'lr' (learning-rate rewinding), 'finetune'
+    step: Duration       # the rewind step k (0 for init)
+
+    @classmethod
+    def parse(cls, text: str) -> "Rewind":
+        head, _, tail = str(text).strip().partition(":")
+        if head == "init" and not tail:
+            return cls("weights", Duration(0, "it"))
+        if head in ("lr", "finetune"):
+            return cls(head, Duration.parse(tail) if tail else Duration(0, "it"))
+        try:
+            return cls("weights", Duration.parse(text))
+        except SpecError:
+            raise SpecError(f"Malformed rewind '{text}': use 'init', a step such as '1000it' or '2ep' (weight "
+                            "rewinding), 'lr' or 'lr:STEP' (learning-rate rewinding), 'finetune' or "
+                            "'finetune:STEP'.") from None
+
+
+IMP_CONTROLS = ("reinit", "random", "random_global", "random_uniform", "oneshot")
+
+
+@register_spec
+@dataclass(frozen=True)
+class ImpSpec(Spec):
+    """Iterative magnitude pruning: level 0 dense, then prune, rewind, retrain, `levels` times."""
+
+    kind: ClassVar[str] = "imp"
+    train: TrainSpec
+    levels: int = 10
+    prune_fraction: float = 0.2
+    scope: str = "global"
+    layer_rates: tuple[str, ...] = ()    # LAYER=FRACTION overrides, e.g. 'output=0.1'
+    dense_layers: tuple[str, ...] = ()   # layers never pruned, e.g. 'output'
+    rewind: str = "init"
+    controls: tuple[str, ...] = ()       # any of IMP_CONTROLS
+    control_levels: tuple[int, ...] = ()  # empty: every pruned level
+
+    def __post_init__(self) -> None:
+        from ..prune.layers import parse_rates
+        from ..prune.names import SCOPES
+
+        check(self.levels >= 0, f"levels must be >= 0, got {self.levels}.")
+        check(0 < self.prune_fraction < 1,
+               f"prune_fraction must be in (0, 1) (the fraction of surviving weights removed per level), "
+               f"got {self.prune_fraction}.")
+        from ..prune.names import parse_nm
+
+        nm = parse_nm(self.scope)
+        if self.scope not in SCOPES and nm is None:
+            raise UnknownNameError("scope", self.scope, list(SCOPES) + ["N:M (e.g. 2:4)"])
+        if nm is not None:
+            check(not self.layer_rates, "Per-layer rates do not apply to an N:M scope, which prunes one weight per "
+                                         "group of M per level.")
+            check(self.levels <= nm[1] - nm[0],
+                   f"An N:M scope reaches {self.scope} after {nm[1] - nm[0]} levels (one weight per group of {nm[1]} "
+                   f"per level); ask for at most that many levels, not {self.levels}.")
+        parse_rates(self.layer_rates)
+        Rewind.parse(self.rewind)
+        for control in self.controls:
+            if control not in IMP_CONTROLS:
+                raise UnknownNameError("control", control, list(IMP_CONTROLS))
+        bad = [lv for lv in self.control_levels if not 1 <= lv <= self.levels]
+        check(not bad, f"control_levels {bad} are outside the pruned levels 1..{self.levels}.")
+
+    @property
+    def rewind_plan(self) -> Rewind:
+        return Rewind.parse(self.rewind)
+
+    def preflight(self) -> None:
+        """Before any training: layer names resolve, the rewind step lies inside training, and
+        every level still prunes something from every layer."""
+        import torch
+
+        from ..data import dataset_info
+        from ..models import build_model
+        from ..prune.layers import parse_rates, resolve_layers
+        from ..prune.plan import check_levels
+
+        self.train.preflight()
+        info = dataset_info(self.train.dataset)
+        with torch.device("meta"):
+            model = build_model(self.train.model, info.input_shape, info.num_classes)
+        names, output = model.prunable_names, model.output_name
+        rates = {n: r for sel, r in parse_rates(self.layer_rates) for n in resolve_layers([sel], names, output)}
+        ignore = set(resolve_layers(self.dense_layers, names, output))
+        from ..prune.nm import check_nm_layers
+        from ..prune.names import parse_nm
+
+        nm = parse_nm(self.scope)
+        if nm is not None:
+            check_nm_layers({n: tuple(p.shape) for n, p in model.named_parameters() if n in names}, nm[1], ignore)
+        else:
+            sizes = {n: p.numel() for n, p in model.named_parameters() if n in names}
+            check_levels(sizes, self.levels, self.prune_fraction, scope=self.scope, rates=rates, ignore=ignore)
+        total = self.train.steps(self.train.duration)
+        k = self.rewind_plan.step.steps(self.train.steps_per_epoch)
+        check(k < total, f"The rewind step {self.rewind_plan.step} ({k} iterations) is not before the end of "
+                          f"training ({self.train.duration} = {total} iterations); rewind earlier.")

@@ -1,0 +1,120 @@
+"""Spec of Routing the Lottery (Stefanski et al., 2026): one adaptive ticket per subset of
+the data (class, cluster, environment), all on one shared weight tensor."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .base import Spec, check, register_spec
+from .train import TrainSpec
+from ..train.duration import Duration
+
+
+@register_spec
+@dataclass(frozen=True)
+class RtlSpec(Spec):
+    """Extraction (per subset: train its mask on its data from theta_0, prune, rewind) to each
+    target sparsity, then joint retraining of the shared weights; with the IMP single-model
+    and multiple-models baselines at the same sparsities and budget."""
+
+    kind: ClassVar[str] = "rtl"
+    train: TrainSpec                  # model, data, optimizer; duration = joint retraining
+    partition: str = "class"          # class, mapping, cluster:K[:features], environment[:C1,C2,...]
+    groups: tuple[int, ...] = ()      # class -> group, for the mapping partition (from its file)
+    sparsities: tuple[float, ...] = (0.25, 0.5, 0.75)
+    prune_fraction: float = 0.2       # of each mask's active weights per extraction round ...
+    prune_count: int = 0              # ... or this many weights per round
+    extract_steps: str = "300it"      # training of each subset's mask per extraction round
+    severity: int = 3                 # of the environment corruptions
+    dense_layers: tuple[str, ...] = ()
+    baselines: bool = True
+
+    def __post_init__(self) -> None:
+        from ..data.partition_names import parse_partition
+
+        kind, _ = parse_partition(self.partition)
+        check(bool(self.sparsities), "Name at least one target sparsity, e.g. --sparsity 0.25,0.5,0.75.")
+        bad = [s for s in self.sparsities if not 0 < s < 1]
+        check(not bad, f"Sparsities are fractions of weights removed, in (0, 1); got {bad}.")
+        check(list(self.sparsities) == sorted(set(self.sparsities)),
+               f"List sparsities once each, in increasing order; got {list(self.sparsities)}.")
+        check(0 < self.prune_fraction < 1, f"prune_fraction must be in (0, 1), got {self.prune_fraction}.")
+        check(self.prune_count >= 0, f"prune_count must be >= 0, got {self.prune_count}.")
+        check(Duration.parse(self.extract_steps).amount > 0, "extract_steps must be positive.")
+        check(1 <= self.severity <= 5, f"severity must be 1 to 5, got {self.severity}.")
+        check(kind == "mapping" or not self.groups, "groups apply to the mapping partition only.")
+        check(kind != "mapping" or bool(self.groups), "A mapping partition needs its groups: "
+                                                       "--partition mapping:FILE.")
+
+    def sources(self) -> dict[str, Spec]:
+        """`cluster:K:features` clusters the penultimate features of a dense network trained
+        on all the data: that training is a run of its own."""
+        return {"dense": self.train} if self.partition.endswith(":features") else {}
+
+    def preflight(self) -> None:
+        from .baselines import check_dense_layers
+        from ..data import dataset_info
+
+        self.train.preflight()
+        check_dense_layers(self)
+        info = dataset_info(self.train.dataset)
+        if self.groups:
+            check(len(self.groups) == info.num_classes,
+                   f"The mapping gives groups for {len(self.groups)} classes; {info.name} has {info.num_classes}.")
+        if self.partition.startswith("cluster:"):
+            k = int(self.partition.split(":")[1])
+            check(k <= info.train_size, f"cluster:{k} asks for more clusters than {info.name} has training "
+                                         f"examples ({info.train_size}).")
+
+
+INR_IMAGES = ("grace_hopper",)  # ships with matplotlib; 'skimage:NAME' with scikit-image installed
+
+
+@register_spec
+@dataclass(frozen=True)
+class InrSpec(Spec):
+    """Routing the Lottery beyond classification (the paper's implicit neural representation
+    setting): a coordinate MLP with Fourier features fits one image; the image's regions
+    (colour-and-position k-means) are the partition, PSNR the metric; the baseline is one
+    network conditioned on a learned region embedding, pruned to the same sparsity."""
+
+    kind: ClassVar[str] = "rtl_inr"
+    image: str = "grace_hopper"
+    side: int = 64                    # the image's centre square, resized to side x side
+    regions: int = 4
+    widths: tuple[int, ...] = (128, 128, 128)
+    fourier: int = 64                 # random Fourier frequencies (sin and cos of each)
+    fourier_scale: float = 10.0
+    embedding: int = 16               # the conditioned baseline's region embedding size
+    sparsities: tuple[float, ...] = (0.5, 0.75, 0.9)
+    prune_fraction: float = 0.2
+    extract_steps: int = 300
+    steps: int = 2000                 # joint retraining
+    batch_size: int = 1024            # pixels per batch
+    lr: float = 1e-3                  # Adam
+    seed: int = 0
+
+    # the optimizer settings train_routed reads
+    optimizer: ClassVar[str] = "adam"
+    momentum: ClassVar[float] = 0.0
+    nesterov: ClassVar[bool] = False
+    weight_decay: ClassVar[float] = 0.0
+    schedule: ClassVar[str] = "constant"
+    gamma: ClassVar[float] = 0.1
+
+    def __post_init__(self) -> None:
+        from ..core.errors import UnknownNameError
+
+        if self.image not in INR_IMAGES and not self.image.startswith("skimage:"):
+            raise UnknownNameError("image", self.image, list(INR_IMAGES) + ["skimage:NAME (e.g. skimage:camera)"])
+        check(8 <= self.side <= 1024, f"side must be 8 to 1024 pixels, got {self.side}.")
+        check(2 <= self.regions <= self.side * self.side, f"regions must be 2 to {self.side ** 2}, got {self.regions}.")
+        check(bool(self.widths) and all(w > 0 for w in self.widths), "widths must be positive layer widths.")
+        check(self.fourier > 0 and self.fourier_scale > 0 and self.embedding > 0,
+               "fourier, fourier_scale and embedding must be positive.")
+        bad = [s for s in self.sparsities if not 0 < s < 1]
+        check(bool(self.sparsities) and not bad and list(self.sparsities) == sorted(set(self.sparsities)),
+               f"sparsities must be increasing fractions in (0, 1); got {list(self.sparsities)}.")
+        check(0 < self.prune_fraction < 1, f"prune_fraction must be in (0, 1), got {self.prune_fraction}.")
+        check(self.extract_steps > 0 and self.steps > 0 and self.batch_size > 0 and self.lr > 0,
+               "extract_steps, steps, batch_size and lr must be positive.")
