@@ -22,7 +22,7 @@ import statistics
 from report import RESULTS, ROOT, machine, results_section, run_timed
 
 from ticketlab.analysis.rtl_table import rtl_markdown
-from ticketlab.analysis.similarity import collapse_steps
+from ticketlab.sparse.similarity import collapse_steps
 from ticketlab.core.atomic import atomic_path, write_json
 from ticketlab.specs import RtlSpec, TrainSpec
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.analysis.similarity import (collapse_steps, groups_from_runs, jaccard_matrix, member_scores,
-                                           similarity_path)
+from ticketlab.analysis.similarity import groups_from_runs, similarity_path
+from ticketlab.sparse.similarity import collapse_steps, jaccard_matrix, member_scores
 from ticketlab.cli.main import main
 from ticketlab.sparse import Mask
 from ticketlab.specs import ImpSpec, PaiSpec, TrainSpec

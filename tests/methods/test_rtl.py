@@ -11,8 +11,9 @@ from ticketlab.cli.main import main
 from ticketlab.data import Arrays, DatasetSplits, dataset_info
 from ticketlab.data.partition import kmeans, make_partition, read_mapping
 from ticketlab.core.errors import SpecError
-from ticketlab.analysis.similarity import spearman
-from ticketlab.methods.rtl import RtlJob, load_routed
+from ticketlab.sparse.similarity import spearman
+from ticketlab.methods.rtl import RtlJob
+from ticketlab.methods.rtl_routed import load_routed
 from ticketlab.models import build_model
 from ticketlab.sparse import Mask
 from ticketlab.specs import RtlSpec, TrainSpec

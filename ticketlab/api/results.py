@@ -29,6 +29,6 @@ def load_routed(run: str | os.PathLike, level: int, *, runs_dir: str | os.PathLi
                 device: str = "cpu"):
     """The trained network of one level of a Routing-the-Lottery run; `predict(x, context)`
     routes each input through the mask of its context (subset id, an int or one per input)."""
-    from ..methods.rtl import load_routed as load
+    from ..methods.rtl_routed import load_routed as load
 
     return load(RunStore(runs_dir).open(os.fspath(run)), level, device)

@@ -35,7 +35,6 @@ correlation between the two (semantic alignment).
 from __future__ import annotations
 
 import copy
-import math
 
 import torch
 
@@ -44,12 +43,12 @@ from ..data import load_dataset
 from ..data.partition import Partition, make_partition
 from ..models import build_model
 from ..prune import resolve_layers
-from ..prune.magnitude import smallest_to_remove
 from ..sparse import Mask
 from ..specs import RtlSpec
 from ..store import RunDir, Unit
 from ..train.routed import RoutedNet, train_routed, train_routed_stacked
-from ..analysis.similarity import collapse_steps, jaccard_matrix, member_scores
+from ..sparse.similarity import collapse_steps, jaccard_matrix, member_scores
+from .rtl_routed import penultimate_features, prune_round
 from .rtl_scores import RtlScores
 from .units import derived_seed, seeded_model
 
@@ -90,21 +89,8 @@ class RtlJob:
         dense = self.ctx.sources["dense"]
         model = seeded_model(self.spec.train, self.data.info, self.spec.train.seed).to(self.ctx.device)
         model.load_state_dict(dense.load_tensors("model.safetensors", self.ctx.device))
-        head = dict(model.named_modules())[model.output_name.rsplit(".", 1)[0]]
-        captured = []
-        hook = head.register_forward_hook(lambda module, inputs, output: captured.append(inputs[0].detach()))
-        model.eval()
-        try:
-            with torch.no_grad():
-                out = []
-                for x in (self.data.train.x, self.data.test.x):
-                    captured.clear()
-                    for i in range(0, len(x), 1000):
-                        model(x[i:i + 1000])
-                    out.append(torch.cat(captured).flatten(1))
-        finally:
-            hook.remove()
-        return out[0], out[1]
+        train, test = penultimate_features(model, (self.data.train.x, self.data.test.x))
+        return train, test
 
     # -- batches ---------------------------------------------------------------------------
     def _generator(self, *key) -> torch.Generator:
@@ -291,38 +277,6 @@ class RtlJob:
     def params(mask: Mask, model: torch.nn.Module) -> int:
         """Weights the mask keeps plus every parameter that is never pruned."""
         return sum(p.numel() for p in model.parameters()) - mask.size() + mask.kept()
-
-
-def prune_round(mask: Mask, weights: dict, names: list[str], target: int, fraction: float, count: int = 0) -> Mask:
-    """One extraction round: remove `count` (or `fraction` of the active) smallest-magnitude
-    weights among `names`, globally, but never below `target` kept weights."""
-    kept = sum(int(mask[n].sum()) for n in names)
-    remove = min(count or math.ceil(fraction * kept), kept - target)
-    removed = smallest_to_remove([weights[n].detach().abs() for n in names], [mask[n] for n in names], remove)
-    out = dict(mask.items())
-    for n, r in zip(names, removed):
-        out[n] = mask[n] & ~r
-    return Mask(out)
-
-
-def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> RoutedNet:
-    """The trained RTL network of one level: `predict(x, context)` routes by subset id."""
-    spec = run.spec
-    unit = run.level(level)
-    tensors = unit.load_tensors("masks.safetensors", device)
-    k = 1 + max(int(n.split("/", 1)[0]) for n in tensors)
-    masks = [Mask({n.split("/", 1)[1]: t for n, t in tensors.items() if n.startswith(f"{j}/")}) for j in range(k)]
-    from ..data import dataset_info
-    from ..data.partition import parse_partition
-    info = dataset_info(spec.train.dataset)
-    outputs = 2 if parse_partition(spec.partition)[0] != "environment" else info.num_classes
-    model = build_model(spec.train.model, info.input_shape, outputs).to(device)
-    model.load_state_dict(unit.child("rtl").load_tensors("model.safetensors", device))
-    buffers = None
-    if unit.child("rtl").has("buffers.safetensors"):
-        flat = unit.child("rtl").load_tensors("buffers.safetensors", device)
-        buffers = [{n.split("/", 1)[1]: t for n, t in flat.items() if n.startswith(f"{j}/")} for j in range(k)]
-    return RoutedNet(model, masks, buffers)
 
 
 def run_rtl(spec: RtlSpec, run: RunDir, ctx: RunContext) -> dict:

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..analysis.similarity import jaccard_matrix, member_scores
+from ..sparse.similarity import jaccard_matrix, member_scores
 from ..core.atomic import atomic_path
 from .context import RunContext
 from ..data.partition import kmeans
@@ -31,7 +31,7 @@ from ..sparse import Mask
 from ..specs import InrSpec
 from ..store import RunDir, Unit
 from ..train.routed import RoutedNet, train_routed
-from .rtl import prune_round
+from .rtl_routed import prune_round
 from .units import derived_seed
 
 

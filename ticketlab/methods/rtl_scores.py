@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from ..analysis.similarity import spearman
+from ..sparse.similarity import spearman
 from ..data.partition import Partition
 from ..train.routed import RoutedNet, one_vs_rest
 

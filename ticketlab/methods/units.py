@@ -14,7 +14,7 @@ from ..core.errors import CheckpointError
 from ..models import build_model
 from ..specs import TrainSpec
 from ..sparse import Mask
-from ..store import RunDir, Unit
+from ..store import Unit
 from ..train import Trainer, to_steps
 
 # Every run carves its validation split with this seed, so that runs with different

@@ -22,11 +22,11 @@ from ..data import DatasetSplits, DeviceLoader
 from ..core.progress import Progress
 from . import ddp
 from ..sparse import Mask, MaskEnforcer
-from ..store.checkpoint import rng_state, set_rng_state
 from .device import autocast, memory_format
 from .duration import to_steps
 from .evaluate import evaluate
 from .optim import build_optimizer
+from .rng import rng_state, set_rng_state
 from .schedule import lr_factor
 
 Callback = Callable[[dict], None]
