@@ -1,11 +1,16 @@
 import pytest
 
-from ticketlab.data import DATASET_NAMES, DatasetInfo, dataset_info, load_dataset
+from ticketlab.data import DatasetInfo, dataset_info, dataset_names, load_dataset
 from ticketlab.core.errors import TicketlabError, UnknownNameError
+
+BUILT_IN = ["fashion_mnist", "mnist", "kmnist", "cifar10", "cifar100", "mnist1d", "synthetic"]
 
 
 def test_names_are_the_documented_ones():
-    assert DATASET_NAMES == ["fashion_mnist", "mnist", "kmnist", "cifar10", "cifar100", "mnist1d", "synthetic"]
+    # The built-ins first, in this order; datasets a plugin registers (tests/plugins) follow them.
+    assert dataset_names()[:len(BUILT_IN)] == BUILT_IN
+    from ticketlab.data import DATASET_NAMES  # the older name, read anew
+    assert DATASET_NAMES == dataset_names()
 
 
 @pytest.mark.parametrize("name", ["fashion_mnist", "mnist", "kmnist", "cifar10", "cifar100", "mnist1d", "synthetic"])
@@ -38,7 +43,7 @@ def test_unknown_name_lists_the_valid_ones():
         dataset_info("fashion-mnst")
     message = str(caught.value)
     assert "fashion-mnst" in message and "Did you mean 'fashion_mnist'" in message
-    assert all(name in message for name in DATASET_NAMES)
+    assert all(name in message for name in dataset_names())
     assert isinstance(caught.value, TicketlabError)
 
 
@@ -53,3 +58,53 @@ def test_registered_sizes_match_what_loads():
         splits = load_dataset(name)
         info = dataset_info(name)
         assert (len(splits.train), len(splits.test)) == (info.train_size, info.test_size)
+
+
+@pytest.fixture
+def scratch_entries():
+    from ticketlab.data.registry import ENTRIES
+    before = dict(ENTRIES)
+    yield
+    ENTRIES.clear()
+    ENTRIES.update(before)
+
+
+def test_a_registered_dataset_loads_and_a_local_only_one_is_never_downloaded(scratch_entries, tmp_path):
+    import numpy as np
+
+    from ticketlab.core.errors import DatasetError
+    from ticketlab.data import register_dataset
+
+    arrays = (np.zeros((6, 3), np.float32), np.arange(6) % 2, np.ones((4, 3), np.float32), np.arange(4) % 2)
+    info = DatasetInfo("test_generated", (3,), 2, (0.0,), (1.0,), False, 0, False, train_size=6, test_size=4)
+    register_dataset("test_generated", info=info, format="generated", loader=lambda: arrays)
+    assert "test_generated" in dataset_names() and len(load_dataset("test_generated").test) == 4
+    local = DatasetInfo("test_local", (1, 8, 8), 4, (0.5,), (0.3,), False, 0, False, train_size=6, test_size=4)
+    register_dataset("test_local", info=local, format="idx", files=["a", "b", "c", "d"])
+    with pytest.raises(DatasetError, match="not found, and they have no download source.*--data-dir") as caught:
+        load_dataset("test_local", data_dir=tmp_path, download=True)
+    assert "allow the download" not in str(caught.value)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(name="other"), "the same name"),
+    (dict(input_shape=[1, 8, 8]), "not a tuple of positive sizes"),
+    (dict(mean=(0.1, 0.2)), "one value per channel"),
+    (dict(train_size=0), "train_size 0"),
+])
+def test_malformed_registrations_are_refused(scratch_entries, change, message):
+    import dataclasses
+
+    from ticketlab.data import register_dataset
+
+    info = dataclasses.replace(DatasetInfo("test_bad", (1, 8, 8), 4, (0.5,), (0.3,), False, 0, False, 6, 4), **change)
+    with pytest.raises(TicketlabError, match=message):
+        register_dataset("test_bad", info=info, format="generated", loader=lambda: None)
+
+
+def test_an_unknown_format_is_refused(scratch_entries):
+    from ticketlab.data import register_dataset
+
+    info = DatasetInfo("test_bad", (1, 8, 8), 4, (0.5,), (0.3,), False, 0, False, 6, 4)
+    with pytest.raises(UnknownNameError, match="Unknown data format 'npy'.*Valid data formats: idx, cifar, generated"):
+        register_dataset("test_bad", info=info, format="npy")

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from ticketlab.core.errors import ModelShapeError, TicketlabError, UnknownNameError
-from ticketlab.models import MODEL_PATTERNS, build_model, is_valid_model_name, registry
+from ticketlab.models import build_model, is_valid_model_name, model_patterns, registry
 
 VALID = ["lenet_300_100", "mlp_300_100", "mlp_10", "mlp_1_2_3_4", "lenet5", "conv2", "conv4",
          "conv6", "vgg11", "vgg13", "vgg16", "vgg19", "cifar_resnet_8", "cifar_resnet_20",
@@ -15,10 +15,15 @@ SMALL = {"lenet_300_100": (1, 28, 28), "lenet5": (1, 28, 28), "conv4": (1, 28, 2
          "vgg11": (3, 32, 32), "cifar_resnet_8_4": (3, 32, 32)}  # resnet18/34 share cifar_resnet's code
 
 
+BUILT_IN_PATTERNS = ["lenet_300_100", "mlp_W1_W2_...", "lenet5", "conv2", "conv4", "conv6", "vgg11", "vgg13",
+                     "vgg16", "vgg19", "cifar_resnet_D[_W] (D = 6n+2)", "resnet18", "resnet34"]
+
+
 def test_patterns_list_every_family():
-    assert MODEL_PATTERNS == [
-        "lenet_300_100", "mlp_W1_W2_...", "lenet5", "conv2", "conv4", "conv6", "vgg11", "vgg13",
-        "vgg16", "vgg19", "cifar_resnet_D[_W] (D = 6n+2)", "resnet18", "resnet34"]
+    # The built-ins first, in this order; families a plugin registers (tests/plugins) follow them.
+    assert model_patterns()[:len(BUILT_IN_PATTERNS)] == BUILT_IN_PATTERNS
+    from ticketlab.models import MODEL_PATTERNS  # the older name, read anew
+    assert MODEL_PATTERNS == model_patterns()
 
 
 @pytest.mark.parametrize("name", VALID)
@@ -125,3 +130,42 @@ def test_initialization(name):
             # the dummy forward must not have touched the running statistics
             assert not module.running_mean.any() and int(module.num_batches_tracked) == 0
             assert torch.equal(module.running_var, torch.ones_like(module.running_var))
+
+
+@pytest.fixture
+def scratch_families():
+    from ticketlab.models.families import FAMILIES
+    before = dict(FAMILIES)
+    yield
+    FAMILIES.clear()
+    FAMILIES.update(before)
+
+
+def test_a_family_registers_and_builds_by_module_path(scratch_families):
+    from ticketlab.models import register_model_family
+
+    def parse(name):
+        return [8] if name == "test_wide_mlp" else None
+
+    register_model_family("test_mlp_by_path", parse, "ticketlab.models.mlp:build", ["test_wide_mlp"])
+    assert is_valid_model_name("test_wide_mlp") and "test_wide_mlp" in model_patterns()
+    assert build_model("test_wide_mlp", (5,), 3).fc_layers[0].weight.shape == (8, 5)
+    register_model_family("test_missing", lambda n: 1 if n == "test_missing_1" else None,
+                          "ticketlab.models.no_such_module:build", ["test_missing_1"])
+    with pytest.raises(TicketlabError, match="'ticketlab.models.no_such_module:build' cannot be loaded"):
+        build_model("test_missing_1", (5,), 3)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("mlp", lambda n: None, "x:y", ["p"]), "model family 'mlp' is registered already: family 'mlp' .*mlp_W1_W2_"),
+    (("test bad", lambda n: None, "x:y", ["p"]), "starts with a letter"),
+    (("test_a", "not callable", "x:y", ["p"]), "parser of model family 'test_a' must be a function"),
+    (("test_b", lambda n: None, "no_colon", ["p"]), "'module:function' string"),
+    (("test_c", lambda n: None, "x:y", "p"), "list of non-empty name patterns"),
+    (("test_d", lambda n: None, "x:y", []), "list of non-empty name patterns"),
+])
+def test_malformed_families_are_refused(scratch_families, args, message):
+    from ticketlab.models import register_model_family
+
+    with pytest.raises(TicketlabError, match=message):
+        register_model_family(*args)

@@ -9,7 +9,12 @@ from ticketlab.models import build_model
 from ticketlab.models.base import TicketModel
 from ticketlab.models.init import initialize
 from ticketlab.models.layers import ConvBN
+from ticketlab.core.errors import TicketlabError
+from ticketlab.prune import register_scorer
 from ticketlab.prune.scorers import SCORERS, pai_mask
+
+# SCORERS holds every registered scorer by name: the built-ins, and a plugin's where one is
+# registered before collection (tests/plugins), so that the contract below holds for it too.
 
 
 class Tiny(TicketModel):
@@ -190,3 +195,43 @@ def test_cuda_masks_stay_on_the_model_device(method):
     mask = pai_mask(method, model, batches, 0.01, iterations=10)
     assert all(t.device == model.fc.weight.device for t in mask.values())
     assert mask.kept() == round(0.01 * mask.size())
+
+
+@pytest.fixture
+def scratch_scorers():
+    before = dict(SCORERS)
+    yield
+    SCORERS.clear()
+    SCORERS.update(before)
+
+
+def magnitude(model, weights, batches):
+    return [w.detach().abs() for w in weights]
+
+
+def test_an_iterative_scorer_is_scored_over_rounds_to_the_exact_count(scratch_scorers):
+    register_scorer("test_magnitude", magnitude, needs_data=False)
+    calls = []
+
+    def counted(model, weights, batches):
+        calls.append([int((w == 0).sum()) for w in weights])
+        return magnitude(model, weights, batches)
+
+    register_scorer("test_magnitude_rounds", counted, needs_data=False, iterative=True)
+    torch.manual_seed(0)
+    model = build_model("mlp_64_32", (1, 8, 8), 4)
+    once = pai_mask("test_magnitude", model, None, 0.1, ignore={model.output_name})
+    rounds = pai_mask("test_magnitude_rounds", model, None, 0.1, ignore={model.output_name}, iterations=5)
+    # Removed weights are zeroed between rounds, so |w| ranks them last: the rounds end where one shot does.
+    assert rounds.equals(once) and len(calls) == 5
+    assert calls[0] == [0, 0, 0] and calls[1][0] > 0 and calls[-1][2] == 0, "the dense output layer is never zeroed"
+
+
+def test_a_scorer_returning_the_wrong_shapes_is_refused(scratch_scorers):
+    register_scorer("test_flat", lambda model, weights, batches: [w.flatten() for w in weights], needs_data=False)
+    register_scorer("test_short", lambda model, weights, batches: weights[:1], needs_data=False)
+    model = Tiny([4, 3, 2])
+    with pytest.raises(TicketlabError, match=r"scorer 'test_flat'.*one importance tensor per prunable weight.*\(12,\)"):
+        pai_mask("test_flat", model, None, 0.5)
+    with pytest.raises(TicketlabError, match=r"scorer 'test_short'.*\(2, each of its weight's shape\)"):
+        pai_mask("test_short", model, None, 0.5)

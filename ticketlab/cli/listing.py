@@ -9,6 +9,7 @@ from rich.table import Table
 
 from ..core.errors import TicketlabError
 from ..specs import spec_from_dict
+from ..specs.base import version_note
 from ..store import RunStore
 
 
@@ -43,6 +44,10 @@ def command_runs(args) -> int:
     store = RunStore(args.runs_dir)
     store.sync()
     rows = store.index.rows(kind=args.kind, status=args.status)
+    for row in rows:  # a run written under an older version of its kind says so
+        note = version_note(row["spec"])
+        if note:
+            row["note"] = note
     if args.json:
         print(json.dumps(rows, sort_keys=True))
         return 0
@@ -51,23 +56,33 @@ def command_runs(args) -> int:
         table.add_column(column)
     for row in rows:
         spec, metrics = row["spec"], row["metrics"] or {}
-        inner = training_fields(spec)
-        table.add_row(row["run_id"], row["status"], inner.get("model", ""), inner.get("dataset", ""),
-                      _fmt(inner.get("seed")), _fmt(inner.get("duration")),
+        # An older version's run shows its fields as stored, not as read with today's defaults;
+        # so does one whose spec no longer reads at all.
+        inner = (training_fields(spec) if "note" not in row else {}) or spec.get("train", spec)
+        inner = inner if isinstance(inner, dict) else {}
+        table.add_row(row["run_id"] + ("*" if "note" in row else ""), row["status"], inner.get("model", ""),
+                      inner.get("dataset", ""), _fmt(inner.get("seed")), _fmt(inner.get("duration")),
                       _fmt(metrics.get("test_accuracy")), _fmt(metrics.get("step")))
     _console().print(table)
+    for row in rows:
+        if "note" in row:
+            print(f"* {row['run_id']}: {row['note']}; `ticketlab show {row['run_id']}` displays it.")
     return 0
 
 
 def command_show(args) -> int:
     store = RunStore(args.runs_dir)
     run = store.open(args.run)
-    info = {"run_id": run.run_id, "run_dir": str(run.path), "status": run.status(), "spec": run.spec.to_dict(),
+    info = {"run_id": run.run_id, "run_dir": str(run.path), "status": run.status(), "spec": run.spec_dict(),
             "metrics": run.result().get("metrics", {}) if run.finished else {}}
+    if run.note:  # no live spec (an older version of its kind): the stored spec, and why
+        info["note"] = run.note
     if args.json:
         print(json.dumps(info, sort_keys=True))
         return 0
     print(f"{info['run_id']} ({info['status']}) in {info['run_dir']}")
+    if run.note:
+        print(f"note: {run.note}; the spec below is the one it stored.")
     print("spec:")
     for key, value in info["spec"].items():
         print(f"  {key}: {value}")

@@ -25,6 +25,10 @@ class UnknownNameError(TicketlabError, KeyError):
         return self.args[0]
 
 
+class AlreadyRegisteredError(TicketlabError, ValueError):
+    """A name (model family, dataset, scorer, method, ...) that its table holds already."""
+
+
 class SpecError(TicketlabError, ValueError):
     """An experiment specification that is malformed or impossible."""
 

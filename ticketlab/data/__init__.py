@@ -1,17 +1,30 @@
-"""Datasets: registry, readers, and the tensor-resident batch loader.
+"""Datasets: an open registry, the readers of its formats, and the tensor-resident loader.
 
     splits = load_dataset("fashion_mnist", val_size=5000, device="cuda")
     loader = DeviceLoader(splits.train, 128, seed=0, augment=splits.info.augment,
                           crop_padding=splits.info.crop_padding, flip=splits.info.flip)
     for x, y in loader.epoch(0): ...
 
-The registry imports no torch; readers and the loader load on first use.
+A new dataset in a known format is one `register_dataset` call, a new format one
+`register_data_format` call (see their docstrings). The registry imports no torch;
+readers and the loader load on first use.
 """
 from ..core.lazy import lazy_exports
+from . import catalog  # noqa: F401 (registers the built-in datasets, before any plugin's)
+from .formats import register_data_format
 from .info import DatasetInfo
-from .registry import DATASET_NAMES, dataset_info
+from .registry import RemoteFile, dataset_info, dataset_names, register_dataset
 
-__getattr__ = lazy_exports(__name__, {"Arrays": ".arrays", "DatasetSplits": ".arrays", "load_dataset": ".load",
-                                      "DeviceLoader": ".loader"})
-__all__ = ["Arrays", "DatasetInfo", "DatasetSplits", "DATASET_NAMES", "DeviceLoader",
-           "dataset_info", "load_dataset"]
+_lazy = lazy_exports(__name__, {"Arrays": ".arrays", "DatasetSplits": ".arrays", "load_dataset": ".load",
+                                "DeviceLoader": ".loader"})
+
+
+def __getattr__(name: str) -> object:
+    # DATASET_NAMES, once a frozen copy, is read anew so that datasets registered later show.
+    if name == "DATASET_NAMES":
+        return dataset_names()
+    return _lazy(name)
+
+
+__all__ = ["Arrays", "DatasetInfo", "DatasetSplits", "DATASET_NAMES", "DeviceLoader", "RemoteFile",
+           "dataset_info", "dataset_names", "load_dataset", "register_data_format", "register_dataset"]

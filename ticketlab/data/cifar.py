@@ -43,9 +43,20 @@ LAYOUTS = {
 }
 
 
+def _layout(entry: DatasetEntry) -> CifarLayout:
+    """The archive layout of a dataset in the cifar format: the official ones are known
+    by name; a dataset registered in this format must be one of them."""
+    try:
+        return LAYOUTS[entry.name]
+    except KeyError:
+        raise DatasetError(f"The cifar format reads the official CIFAR archives ({', '.join(LAYOUTS)}); "
+                           f"'{entry.name}' is none of them. Register it with another format (e.g. a "
+                           "loader of your own), or give it one of those archives' names.") from None
+
+
 def _match(folder: Path, entry: DatasetEntry) -> Path | None:
     """The extracted batch folder or the archive, if `folder` holds either."""
-    layout = LAYOUTS[entry.name]
+    layout = _layout(entry)
     for d in (folder / layout.folder, folder):
         if all((d / m).is_file() for m in layout.members):
             return d
@@ -88,7 +99,7 @@ def _find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None) -> Path
 
 
 def _read_members(source: Path, entry: DatasetEntry) -> dict[str, bytes]:
-    layout = LAYOUTS[entry.name]
+    layout = _layout(entry)
     if source.is_dir():
         return {m: (source / m).read_bytes() for m in layout.members}
     if file_md5(source) != entry.files[0].md5:
@@ -120,7 +131,7 @@ def load_cifar(entry: DatasetEntry, data_dir: str | os.PathLike | None,
     """(train images (N,3,32,32) uint8, train labels, test images, test labels)."""
     source = _find_or_fetch(entry, data_dir, download)
     raw = _read_members(source, entry)
-    layout = LAYOUTS[entry.name]
+    layout = _layout(entry)
 
     def join(members):
         parts = [_decode(load_batch(raw[m], f"{source}/{m}"), entry, f"{source}/{m}") for m in members]

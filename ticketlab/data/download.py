@@ -35,6 +35,12 @@ def downloads_allowed(download: bool | None) -> bool:
     return os.environ.get(NO_DOWNLOAD_ENV, "").strip().lower() not in ("1", "true", "yes")
 
 
+def has_source(entry: DatasetEntry) -> bool:
+    """Whether `entry`'s files can be fetched at all: a mirror, and an md5 per file to check it by."""
+    mirror = os.environ.get(f"TICKETLAB_MIRROR_{entry.name.upper()}") or entry.mirror
+    return bool(mirror) and all(f.md5 for f in entry.files)
+
+
 def mirror_base(entry: DatasetEntry) -> str:
     base = os.environ.get(f"TICKETLAB_MIRROR_{entry.name.upper()}") or entry.mirror
     return base if base.endswith("/") else base + "/"

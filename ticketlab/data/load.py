@@ -5,20 +5,10 @@ import os
 
 import torch
 
-from . import mnist1d, synthetic
 from .arrays import DatasetSplits, to_arrays
-from .cifar import load_cifar
-from .mnist_format import load_mnist_format
-from .registry import DatasetEntry, dataset_entry
+from .formats import read_raw
+from .registry import dataset_entry
 from .split import validation_indices
-
-
-def _raw(entry: DatasetEntry, data_dir, download: bool | None):
-    if entry.format == "idx":
-        return load_mnist_format(entry, data_dir, download)
-    if entry.format == "cifar":
-        return load_cifar(entry, data_dir, download)
-    return {"mnist1d": mnist1d.load_mnist1d, "synthetic": synthetic.generate}[entry.name]()
 
 
 def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, val_size: int = 0,
@@ -31,7 +21,7 @@ def load_dataset(name: str, *, data_dir: str | os.PathLike | None = None, val_si
     `val_seed`, are moved from the training set into `val`.
     """
     entry = dataset_entry(name)
-    x_train, y_train, x_test, y_test = _raw(entry, data_dir, download)
+    x_train, y_train, x_test, y_test = read_raw(entry, data_dir, download)
     keep, held_out = validation_indices(len(y_train), val_size, val_seed)
     info = entry.info
     val = None

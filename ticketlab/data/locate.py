@@ -65,11 +65,16 @@ def first_match(dirs: list[Path], match: Callable[[Path], T | None]) -> T | None
 
 def how_to_provide(entry: DatasetEntry, dirs: list[Path]) -> str:
     """The fix-it half of a 'files not found' message."""
+    from .download import has_source
+
     files = ", ".join(f.filename for f in entry.files)
     searched = ", ".join(str(d) for d in dirs)
     debian = f" or run `apt-get install {entry.debian_package}`," if entry.debian_package else ""
-    return (f"Searched: {searched}. Put the files ({files}) in a folder and pass it with --data-dir "
-            f"(data_dir=...) or ${DATA_ENV} (directly or in a '{entry.name}/' subfolder),{debian} "
+    where = (f"Put the files ({files}) in a folder and pass it with --data-dir (data_dir=...) or ${DATA_ENV} "
+             f"(directly or in a '{entry.name}/' subfolder)")
+    if not has_source(entry):  # a local-only dataset: no mirror or no checksums to verify a download by
+        return f"Searched: {searched}. {where}{debian.rstrip(',')}."
+    return (f"Searched: {searched}. {where},{debian} "
             f"or allow the download into {cache_dir(entry)} (unset TICKETLAB_NO_DOWNLOAD; "
             f"a mirror can be set with TICKETLAB_MIRROR_{entry.name.upper()}).")
 
@@ -77,12 +82,15 @@ def how_to_provide(entry: DatasetEntry, dirs: list[Path]) -> str:
 def find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None, match: Callable[[Path], T | None],
                   fetch_missing: Callable[[Path], T]) -> T:
     """The first folder's `match`, else `fetch_missing(cache folder)` where downloads are allowed."""
-    from .download import downloads_allowed  # download imports this module's neighbours
+    from .download import downloads_allowed, has_source  # download imports this module's neighbours
 
     dirs = candidate_dirs(entry, data_dir)
     found = first_match(dirs, match)
     if found is not None:
         return found
+    if not has_source(entry):
+        raise DatasetError(f"The {entry.name} dataset files were not found, and they have no download "
+                           "source. " + how_to_provide(entry, dirs))
     if not downloads_allowed(download):
         raise DatasetError(f"The {entry.name} dataset files were not found and downloads are off. "
                            + how_to_provide(entry, dirs))

@@ -1,104 +1,105 @@
-"""The datasets ticketlab knows: their shapes, statistics, files and where to get them.
+"""The open table of datasets: their shapes, statistics, format, files and where to get them.
 
-One table, so that adding a dataset is adding one entry. Checksums are the official ones:
-`md5` is that of the file as served by the mirror (checked after every download);
-`content_sha256`, where known, is that of the decompressed content, which survives
-recompression (Debian ships Fashion-MNIST recompressed, so its .gz md5 differs).
+Adding a dataset is one `register_dataset` call; the built-in ones register in
+`catalog.py` through the same call. Checksums: `md5` is that of the file as served by
+the mirror (checked after every download); `content_sha256`, where known, is that of
+the decompressed content, which survives recompression (Debian ships Fashion-MNIST
+recompressed, so its .gz md5 differs). Imports no torch: specs check names here.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ticketlab.core.errors import UnknownNameError
+from ticketlab.core.errors import TicketlabError, UnknownNameError
 
+from ..core.registry import check_function, check_name
+from .formats import FORMATS
 from .info import DatasetInfo
 
 
 @dataclass(frozen=True)
 class RemoteFile:
     filename: str
-    md5: str
+    md5: str | None = None  # None: a local-only file, never downloaded (nothing to check it by)
     content_sha256: str | None = None
 
 
 @dataclass(frozen=True)
 class DatasetEntry:
     info: DatasetInfo
-    format: str  # 'idx', 'cifar' or 'generated' (no files at all)
+    format: str  # a registered data format (formats.py): 'idx', 'cifar', 'generated', ...
     files: tuple[RemoteFile, ...] = ()
     mirror: str = ""  # base URL; files are fetched from mirror + filename
     debian_dir: str | None = None  # folder under /usr/share/datasets
     debian_package: str | None = None
+    loader: str | Callable | None = None  # for formats that need one, e.g. 'generated'
 
     @property
     def name(self) -> str:
         return self.info.name
 
-
-def _gray(name: str, mean: float, std: float) -> DatasetInfo:
-    # Digits and letters: a flip or shift changes what the glyph is, so no augmentation.
-    return DatasetInfo(name, (1, 28, 28), 10, (mean,), (std,), augment=False, crop_padding=0, flip=False,
-                       train_size=60000, test_size=10000)
+    def __str__(self) -> str:
+        return f"dataset '{self.name}' in format '{self.format}' with input {self.info.input_shape}"
 
 
-def _cifar(name: str, classes: int, mean: tuple, std: tuple) -> DatasetInfo:
-    return DatasetInfo(name, (3, 32, 32), classes, mean, std, augment=True, crop_padding=4, flip=True,
-                       train_size=50000, test_size=10000)
+ENTRIES: dict[str, DatasetEntry] = {}
 
 
-def _idx_files(md5s: tuple[str, str, str, str], sha256s=(None, None, None, None)) -> tuple[RemoteFile, ...]:
-    names = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-             "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-    return tuple(RemoteFile(n, m, s) for n, m, s in zip(names, md5s, sha256s))
+def register_dataset(name: str, *, info: DatasetInfo, format: str, files: Sequence[RemoteFile | str] = (),
+                     mirror: str = "", loader: str | Callable | None = None, debian_dir: str | None = None,
+                     debian_package: str | None = None) -> DatasetEntry:
+    """Make a dataset known: specs accept its name and `load_dataset` reads it by its format.
+
+        register_dataset("my_digits", format="idx", files=["train-images-idx3-ubyte", ...],
+                         info=DatasetInfo("my_digits", (1, 8, 8), 10, (0.5,), (0.25,), augment=False,
+                                          crop_padding=0, flip=False, train_size=600, test_size=100))
+
+    Files are looked for in `data_dir`, $TICKETLAB_DATA (directly or in a `name/`
+    subfolder), the Debian folder and the user cache (see `locate`); a file given by name
+    alone is never downloaded, a `RemoteFile` with an md5 is fetched from `mirror` when
+    missing. A 'generated' dataset names a `loader()` returning (x_train, y_train,
+    x_test, y_test) instead of files. A taken dataset name is refused.
+    """
+    check_name(ENTRIES, "dataset", name)
+    if not isinstance(info, DatasetInfo) or info.name != name:
+        raise TicketlabError(f"Dataset '{name}' needs info=DatasetInfo('{name}', ...) (the same name); "
+                             f"got {info!r}.")
+    _check_info(info)
+    if format not in FORMATS:
+        raise UnknownNameError("data format", str(format), list(FORMATS))
+    files = tuple(f if isinstance(f, RemoteFile) else RemoteFile(str(f)) for f in files)
+    data_format = FORMATS[format]
+    if data_format.file_count is not None and len(files) != data_format.file_count:
+        raise TicketlabError(f"Dataset '{name}' lists {len(files)} files, but format '{format}' reads "
+                             f"{data_format.file_count}.")
+    if data_format.needs_loader:
+        check_function(loader, f"The loader of dataset '{name}' (format '{format}')")
+    entry = DatasetEntry(info, format, files, mirror, debian_dir, debian_package, loader)
+    ENTRIES[name] = entry
+    return entry
 
 
-ENTRIES: dict[str, DatasetEntry] = {
-    "fashion_mnist": DatasetEntry(
-        _gray("fashion_mnist", 0.2860, 0.3530), "idx",
-        _idx_files(
-            ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
-             "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310"),
-            ("c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-             "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-             "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-             "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34")),
-        mirror="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        debian_dir="fashion-mnist", debian_package="dataset-fashion-mnist"),
-    "mnist": DatasetEntry(
-        _gray("mnist", 0.1307, 0.3081), "idx",
-        _idx_files(("f68b3c2dcbeaaa9fbdd348bbdeb94873", "d53e105ee54ea40749a09fcbcd1e9432",
-                    "9fb629c4189551a2d022fa330f9573f3", "ec29112dd5afa0611ce80d1b7f02629c")),
-        mirror="https://ossci-datasets.s3.amazonaws.com/mnist/"),
-    "kmnist": DatasetEntry(
-        _gray("kmnist", 0.1918, 0.3483), "idx",
-        _idx_files(("bdb82020997e1d708af4cf47b453dcf7", "e144d726b3acfaa3e44228e80efcd344",
-                    "5c965bf0a639b31b8f53240b1b52f4d7", "7320c461ea6c1c855c0b718fb2a4b134")),
-        mirror="http://codh.rois.ac.jp/kmnist/dataset/kmnist/"),
-    "cifar10": DatasetEntry(
-        _cifar("cifar10", 10, (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)), "cifar",
-        (RemoteFile("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a"),),
-        mirror="https://www.cs.toronto.edu/~kriz/"),
-    "cifar100": DatasetEntry(
-        _cifar("cifar100", 100, (0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)), "cifar",
-        (RemoteFile("cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85"),),
-        mirror="https://www.cs.toronto.edu/~kriz/"),
-    # MNIST-1D is generated (see mnist1d.py); its stats are those of the generated train
-    # split, pinned so that normalization never depends on which split was loaded.
-    "mnist1d": DatasetEntry(
-        DatasetInfo("mnist1d", (40,), 10, (-0.0003,), (0.9976,), augment=False, crop_padding=0, flip=False,
-                    train_size=4000, test_size=1000),
-        "generated"),
-    "synthetic": DatasetEntry(
-        DatasetInfo("synthetic", (1, 8, 8), 4, (0.0,), (1.0,), augment=False, crop_padding=0, flip=False,
-                    train_size=512, test_size=256),
-        "generated"),
-}
-
-DATASET_NAMES: list[str] = list(ENTRIES)
+def _check_info(info: DatasetInfo) -> None:
+    shape = info.input_shape
+    if not isinstance(shape, tuple) or not shape or not all(isinstance(d, int) and d > 0 for d in shape):
+        raise TicketlabError(f"Dataset '{info.name}': input_shape {shape!r} is not a tuple of positive sizes, "
+                             "e.g. (1, 28, 28) or (40,).")
+    channels = shape[0] if len(shape) == 3 else 1  # images: one mean and std per channel
+    problem = None
+    if info.num_classes < 1:
+        problem = f"num_classes is {info.num_classes}; it needs at least one class"
+    elif len(info.mean) != channels or len(info.std) != channels or min(info.std) <= 0:
+        problem = f"mean {info.mean} and std {info.std} need one value per channel ({channels}), std > 0"
+    elif info.train_size < 1 or info.test_size < 1:
+        problem = (f"train_size {info.train_size} and test_size {info.test_size} must be the split sizes "
+                   "(epochs are counted from train_size before any data is loaded)")
+    if problem:
+        raise TicketlabError(f"Dataset '{info.name}': {problem}.")
 
 
 def dataset_names() -> list[str]:
-    """Every registered dataset, in registration order."""
+    """Every registered dataset, in registration order (the built-ins first)."""
     return list(ENTRIES)
 
 
@@ -106,7 +107,7 @@ def dataset_entry(name: str) -> DatasetEntry:
     try:
         return ENTRIES[name]
     except KeyError:
-        raise UnknownNameError("dataset", name, DATASET_NAMES) from None
+        raise UnknownNameError("dataset", name, dataset_names()) from None
 
 
 def dataset_info(name: str) -> DatasetInfo:
@@ -119,7 +120,7 @@ SUFFIX = "_c"
 
 def corrupted_names() -> list[str]:
     """The '-C' names of every image dataset."""
-    return [n + SUFFIX for n in DATASET_NAMES if len(dataset_entry(n).info.input_shape) == 3]
+    return [n + SUFFIX for n, entry in ENTRIES.items() if len(entry.info.input_shape) == 3]
 
 
 def base_dataset(name: str) -> str:

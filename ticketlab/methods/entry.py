@@ -53,6 +53,15 @@ class Method:
     after_run: Hook = None         # (store, results) -> str: what the command line prints after its runs
     report: bool = False           # the command line writes a report of its runs' points after them
     exportable: bool = True        # its units hold one model and mask that `ticketlab export` can write
+    # The command line: a subcommand whose flags come from the spec's fields (`specs/fields.py`).
+    command: str | None = None     # its name; None: the kind with '-' for '_'; "": no subcommand
+    help: str = ""                 # the subcommand's one-line help
+    batch: str = ""                # what its --batch trains as one stacked computation; "": no --batch
+    cli: Hook = None               # a `cli.command.MethodCommand` subclass: hand-written flags, own spec building
+
+    def __post_init__(self) -> None:
+        if self.command is None:
+            object.__setattr__(self, "command", self.kind.replace("_", "-"))
 
     def has(self, hook: str) -> bool:
         return getattr(self, hook) is not None

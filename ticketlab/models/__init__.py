@@ -1,12 +1,24 @@
-"""Model zoo: registry of names and the model families (see `registry.py`).
+"""Model zoo: an open registry of families (`families.py`) and the built-in families.
 
     model = build_model('cifar_resnet_20', (3, 32, 32), 10)
     model.prunable_names, model.output_name, model.blocks()
 
-Name checks (`naming.py`) import no torch; the families load on first use.
+A new family is one `register_model_family` call (see its docstring). Name checks
+(`naming.py`, `families.py`) import no torch; the families load on first use.
 """
 from ..core.lazy import lazy_exports
-from .naming import MODEL_PATTERNS, is_valid_model_name
+from .families import BadName, model_patterns, register_model_family
+from .naming import is_valid_model_name, positive_int
 
-__getattr__ = lazy_exports(__name__, {"TicketModel": ".base", "build_model": ".registry", "registry": ".registry"})
-__all__ = ["TicketModel", "MODEL_PATTERNS", "build_model", "is_valid_model_name"]
+_lazy = lazy_exports(__name__, {"TicketModel": ".base", "build_model": ".registry", "registry": ".registry"})
+
+
+def __getattr__(name: str) -> object:
+    # MODEL_PATTERNS, once a fixed list, is read anew so that families registered later show.
+    if name == "MODEL_PATTERNS":
+        return model_patterns()
+    return _lazy(name)
+
+
+__all__ = ["BadName", "TicketModel", "MODEL_PATTERNS", "build_model", "is_valid_model_name", "model_patterns",
+           "positive_int", "register_model_family"]

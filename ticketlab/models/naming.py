@@ -1,20 +1,19 @@
-"""Parsing helpers for model names like 'mlp_300_100' or 'cifar_resnet_20_16'.
+"""The built-in model families' names, like 'mlp_300_100' or 'cifar_resnet_20_16'.
 
 Name parsing lives apart from the families and imports no torch, so a spec can be
 validated and hashed (and a finished run found) without loading PyTorch. Each family
 has here its patterns (human-readable names for error messages) and a parser (its plan
-for a name of the family, None for a name of another family); its module in this folder
-has `build(name, plan, input_shape, num_classes)`.
+for a name of the family, None for a name of another family), registered in the open
+table of `families.py` as a plugin's family is; its module in this folder has
+`build(name, plan, input_shape, num_classes)`, named as a string so torch stays unloaded.
 """
 from __future__ import annotations
 
 import re
 
-from ticketlab.core.errors import UnknownNameError
+from .families import BadName, is_valid_model_name, model_patterns, parse_model_name, register_model_family
 
-
-class BadName(Exception):
-    """A name that belongs to a family but is malformed; the message says how to fix it."""
+__all__ = ["BadName", "STRATEGIES", "is_valid_model_name", "model_patterns", "parse_model_name", "positive_int"]
 
 
 def positive_int(text: str) -> int | None:
@@ -106,42 +105,10 @@ def parse_resnet(name: str) -> list[int] | None:
     return RESNET_DEPTHS.get(name)
 
 
-FAMILY_PARSERS = {"mlp": parse_mlp, "lenet5": parse_lenet5, "conv": parse_conv, "vgg": parse_vgg,
-                  "cifar_resnet": parse_cifar_resnet, "resnet": parse_resnet}
-MODEL_PATTERNS: list[str] = [*MLP_PATTERNS, *LENET5_PATTERNS, *CONV_PATTERNS, *VGG_PATTERNS,
-                             *CIFAR_RESNET_PATTERNS, *RESNET_PATTERNS]
-
-
-def model_patterns() -> list[str]:
-    """The name patterns of every registered family, for error messages and `ticketlab models`."""
-    return list(MODEL_PATTERNS)
-
-
-def _unknown(name: str, fix: str = "") -> UnknownNameError:
-    error = UnknownNameError("model", name, MODEL_PATTERNS)
-    if fix:
-        error.args = (f"{error.args[0]} {fix}",)
-    return error
-
-
-def parse_model_name(name: str) -> tuple[str, object]:
-    """(family, plan) for a model name, or UnknownNameError saying what is valid."""
-    if not isinstance(name, str):
-        raise _unknown(repr(name))
-    for family, parse in FAMILY_PARSERS.items():
-        try:
-            plan = parse(name)
-        except BadName as bad:
-            raise _unknown(name, str(bad)) from None
-        if plan is not None:
-            return family, plan
-    raise _unknown(name)
-
-
-def is_valid_model_name(name: str) -> bool:
-    """Syntax check only: nothing is built, the input shape is not looked at."""
-    try:
-        parse_model_name(name)
-    except UnknownNameError:
-        return False
-    return True
+# The built-in families, asked in this order; plugins register after them.
+register_model_family("mlp", parse_mlp, "ticketlab.models.mlp:build", MLP_PATTERNS)
+register_model_family("lenet5", parse_lenet5, "ticketlab.models.lenet5:build", LENET5_PATTERNS)
+register_model_family("conv", parse_conv, "ticketlab.models.conv:build", CONV_PATTERNS)
+register_model_family("vgg", parse_vgg, "ticketlab.models.vgg:build", VGG_PATTERNS)
+register_model_family("cifar_resnet", parse_cifar_resnet, "ticketlab.models.cifar_resnet:build", CIFAR_RESNET_PATTERNS)
+register_model_family("resnet", parse_resnet, "ticketlab.models.resnet:build", RESNET_PATTERNS)

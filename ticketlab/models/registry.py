@@ -1,18 +1,16 @@
-"""Model names -> models: the one place that knows every family."""
+"""Model names -> models: builds a name of any registered family (`families.py`)."""
 from __future__ import annotations
 
 import torch
 
-from ticketlab.core.errors import ModelShapeError
+from ticketlab.core.errors import ModelShapeError, TicketlabError
 
-from . import cifar_resnet, conv, lenet5, mlp, resnet, vgg
 from .base import TicketModel
+from .families import FAMILIES
 from .init import initialize
-from .naming import MODEL_PATTERNS, is_valid_model_name, parse_model_name  # noqa: F401 (re-exported)
+from .naming import is_valid_model_name, parse_model_name  # noqa: F401 (re-exported)
 from .shapes import misfit
-
-FAMILIES = {"mlp": mlp, "lenet5": lenet5, "conv": conv, "vgg": vgg, "cifar_resnet": cifar_resnet,
-            "resnet": resnet}
+from ..core.registry import resolve_function
 
 
 def _check_sizes(name: str, input_shape: tuple[int, ...], num_classes: int) -> None:
@@ -55,7 +53,11 @@ def build_model(name: str, input_shape: tuple[int, ...], num_classes: int) -> Ti
     family = FAMILIES[family_name]
     input_shape = tuple(int(d) for d in input_shape)
     _check_sizes(name, input_shape, num_classes)
-    model = family.build(name, plan, input_shape, int(num_classes))
+    build = resolve_function(family.build, f"The builder of model family '{family.name}'")
+    model = build(name, plan, input_shape, int(num_classes))
+    if not isinstance(model, TicketModel):  # pruning needs its prunable names and output layer
+        raise TicketlabError(f"The builder of model family '{family.name}' returned a {type(model).__name__} "
+                             f"for '{name}'; it must return a TicketModel (ticketlab.models.TicketModel).")
     initialize(model)
     _check_forward(model)
     return model

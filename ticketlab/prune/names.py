@@ -1,20 +1,20 @@
 """The names that specs validate against, without torch: pruning scopes, the layer
-distributions of dynamic sparse training, and the N:M scope's grammar."""
+distributions of dynamic sparse training, the pruning-at-initialization methods, and
+the N:M scope's grammar."""
 from __future__ import annotations
 
 import re
 
 from ..core.errors import SpecError
+from .registry import RANDOM, scorer_names
 
 SCOPES = ("global", "layerwise")
 DISTRIBUTIONS = ("uniform", "erk")
-# The pruning-at-initialization scorers (`scorers.py`); "random" needs no score.
-SCORER_NAMES = ("snip", "grasp", "synflow")
 
 
 def pai_methods() -> list[str]:
-    """What a pai spec's `method` may be: every scorer, and random."""
-    return [*SCORER_NAMES, "random"]
+    """What a pai spec's `method` may be: every registered scorer (registry.py), and random."""
+    return [*scorer_names(), RANDOM]
 
 
 def parse_nm(scope: str) -> tuple[int, int] | None:

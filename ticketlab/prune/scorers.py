@@ -1,36 +1,29 @@
-"""Pruning at initialization: SNIP, GraSP and SynFlow masks, with the papers' definitions.
+"""Pruning at initialization by any registered scorer (registry.py): SNIP, GraSP, SynFlow
+(saliency.py, synflow.py, with the papers' definitions) or a plugin's.
 
 One global ranking over the prunable weights outside `ignore` keeps exactly
 round(density x n) of them; ignored layers stay dense. Ties are broken by position
-(among equal scores the earlier weight is removed first, as in magnitude pruning).
+(among equal scores the earlier weight is removed first, as in magnitude pruning). An
+iterative scorer (SynFlow) is scored over `iterations` rounds whose kept fraction
+shrinks exponentially, density ** (k / iterations), to the exact count.
 
-- SNIP (Lee et al. 2019): keep the highest |g * w|, g = gradient of the cross-entropy
-  summed over the given batches.
-- GraSP (Wang et al. 2020): S = -(w * Hg), g the summed gradient (detached), Hg by
-  double backprop over all prunable weights (the official code's Conv/Linear weights,
-  ignored layers included). The *highest* S are removed, as in the paper and its code;
-  not |S|. The official code also divides the logits by a temperature T=200; we use the
-  plain cross-entropy of the paper.
-- SynFlow (Tanaka et al. 2020): see `synflow.py`; `iterations` rounds whose kept
-  fraction shrinks exponentially, density ** (k / iterations), to the exact count.
-
-SNIP and GraSP run in train mode, as the official GraSP code does: BatchNorm normalizes
+Scorers run on a train-mode copy, as the official GraSP code does: BatchNorm normalizes
 with batch statistics, so a freshly initialized net is scored as it will be trained
-(its eval-mode running statistics are still the identity then). Everything is scored
-on a private copy, so the caller's weights, buffers and gradients are never touched.
+(its eval-mode running statistics are still the identity then); SynFlow switches its
+copy to eval mode itself. Everything is scored on a private copy, so the caller's
+weights, buffers and gradients are never touched.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Iterable
 
 import torch
-import torch.nn.functional as F
 
-from ..core.errors import SpecError, UnknownNameError
+from ..core.errors import SpecError, TicketlabError
+from ..core.registry import resolve_function
 from ..sparse import Mask
-from .synflow import apply_alive, linearized_copy, scoring_copy, synflow_scores
-
-SCORERS = ("snip", "grasp", "synflow")  # the spec adds "random", which needs no score
+from .registry import SCORERS, Scorer, scorer  # noqa: F401 (SCORERS re-exported: every scorer, by name)
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -38,35 +31,75 @@ Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 def pai_mask(method: str, model: torch.nn.Module, batches: Batches | None, density: float, *,
              ignore: Collection[str] = (), iterations: int = 100) -> Mask:
     """A mask keeping the top round(density x n) prunable weights outside `ignore` by `method`."""
-    names = _check(method, model, batches, density, ignore, iterations)
-    total = sum(_param(model, n).numel() for n in names)
-    count = round(density * total)
-    if method == "synflow":
-        keep = _synflow_keep(model, names, density, iterations)
-    else:
-        batches = list(batches)  # GraSP walks them twice; a generator would be spent
-        twin = scoring_copy(model, train=True)
-        weights = [_param(twin, n) for n in twin.prunable_names]
-        score = _snip_importance if method == "snip" else _grasp_importance
-        importance = dict(zip(twin.prunable_names, score(twin, weights, batches)))
-        keep = keep_highest([importance[n] for n in names], count)
-    kept = dict(zip(names, keep))
-    return Mask({n: kept[n] if n in kept else torch.ones_like(_param(model, n), dtype=torch.bool)
+    chosen = scorer(method)
+    names = _check(chosen, model, batches, density, ignore, iterations)
+    score = resolve_function(chosen.score, f"The score of scorer '{chosen.name}'")
+    # A list: GraSP walks the batches twice, a generator would be spent. A data-free scorer
+    # gets none, so the caller's loader is not drawn from.
+    batches = list(batches) if chosen.needs_data else None
+    twin = scoring_copy(model)
+    total = sum(model.get_parameter(n).numel() for n in names)
+    rounds = iterations if chosen.iterative else 1
+    alive = None
+    for k in range(1, rounds + 1):
+        if alive is not None:
+            _zero_removed(twin, names, alive)
+        weights = [twin.get_parameter(n) for n in twin.prunable_names]
+        importance = dict(zip(twin.prunable_names, _importance(chosen, score, twin, weights, batches)))
+        # density ** 1.0 == density exactly, so the last round keeps round(density x n).
+        alive = keep_highest([importance[n] for n in names], round(density ** (k / rounds) * total), alive)
+    kept = dict(zip(names, alive))
+    return Mask({n: kept[n] if n in kept else torch.ones_like(model.get_parameter(n), dtype=torch.bool)
                  for n in model.prunable_names})
 
 
-def _check(method, model, batches, density, ignore, iterations) -> list[str]:
+def scoring_copy(model: torch.nn.Module) -> torch.nn.Module:
+    """A private train-mode copy to score on: the caller's weights, buffers and grads stay untouched."""
+    twin = copy.deepcopy(model)
+    twin.train(True)
+    for p in twin.parameters():
+        p.grad = None  # deepcopy carries the caller's grads along; they are not ours to use
+        p.requires_grad_(True)
+    return twin
+
+
+@torch.no_grad()
+def _zero_removed(twin: torch.nn.Module, names: list[str], alive: list[torch.Tensor]) -> None:
+    """Zero what earlier rounds removed, so that the next round scores the pruned net."""
+    for name, keep in zip(names, alive):
+        weight = twin.get_parameter(name)
+        weight.mul_(keep.to(weight.dtype))
+
+
+def _importance(chosen: Scorer, score, twin, weights, batches) -> list[torch.Tensor]:
+    """The scorer's importances, refused with a clear error unless one tensor per weight, same shape."""
+    found = score(twin, weights, batches)
+    found = list(found) if isinstance(found, (list, tuple)) else found
+    if not isinstance(found, list) or len(found) != len(weights) or not all(
+            isinstance(s, torch.Tensor) and s.shape == w.shape for s, w in zip(found, weights)):
+        raise TicketlabError(f"The {chosen} must return one importance tensor per prunable weight "
+                             f"({len(weights)}, each of its weight's shape); it returned {_describe(found)}.")
+    return found
+
+
+def _describe(found) -> str:
+    if isinstance(found, list):
+        return "[" + ", ".join(str(tuple(s.shape)) if isinstance(s, torch.Tensor) else type(s).__name__
+                               for s in found) + "]"
+    return type(found).__name__
+
+
+def _check(chosen: Scorer, model, batches, density, ignore, iterations) -> list[str]:
     """The names to rank, after refusing anything that cannot give a meaningful mask."""
-    if method not in SCORERS:
-        raise UnknownNameError("pruning-at-initialization method", method, list(SCORERS))
     if not 0.0 < density <= 1.0:
         raise SpecError(f"Density {density} is outside (0, 1]: give the fraction of weights to keep, "
                         "e.g. 0.1 to keep 10%.")
-    if batches is None and method != "synflow":
-        raise SpecError(f"{method} scores weights by gradients of the loss and needs batches of data; "
-                        "only synflow is data-free.")
-    if method == "synflow" and iterations < 1:
-        raise SpecError(f"SynFlow needs at least one iteration, got {iterations}.")
+    if batches is None and chosen.needs_data:
+        data_free = [s.name for s in SCORERS.values() if not s.needs_data]
+        raise SpecError(f"{chosen.name} scores weights by gradients of the loss and needs batches of data; "
+                        f"the data-free scorers are {', '.join(data_free) or 'none'}.")
+    if chosen.iterative and iterations < 1:
+        raise SpecError(f"{chosen.name} prunes over rounds and needs at least one iteration, got {iterations}.")
     unknown = sorted(set(ignore) - set(model.prunable_names))
     if unknown:
         raise SpecError(f"Ignored layers {', '.join(unknown)} are not prunable weights of the model; "
@@ -75,62 +108,6 @@ def _check(method, model, batches, density, ignore, iterations) -> list[str]:
     if not names:
         raise SpecError("No prunable weights are left outside the ignored layers; nothing to score.")
     return names
-
-
-def _param(model: torch.nn.Module, name: str) -> torch.nn.Parameter:
-    return model.get_parameter(name)
-
-
-def _loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    device = next(model.parameters()).device
-    return F.cross_entropy(model(x.to(device)), y.to(device))
-
-
-def _grads(outputs: torch.Tensor, weights: list[torch.Tensor], **kwargs) -> list[torch.Tensor]:
-    # A weight the output does not reach (unused layer) has a zero gradient, not an error.
-    grads = torch.autograd.grad(outputs, weights, allow_unused=True, **kwargs)
-    return [torch.zeros_like(w) if g is None else g for w, g in zip(weights, grads)]
-
-
-def _summed_grad(model, weights, batches) -> list[torch.Tensor]:
-    if not batches:
-        raise SpecError("No batches were given to score the weights on; pass at least one (x, y) batch.")
-    total = [torch.zeros_like(w) for w in weights]
-    for x, y in batches:
-        for t, g in zip(total, _grads(_loss(model, x, y), weights)):
-            t.add_(g)
-    return total
-
-
-def _snip_importance(model, weights, batches) -> list[torch.Tensor]:
-    grads = _summed_grad(model, weights, batches)
-    return [(w.detach() * g).abs() for w, g in zip(weights, grads)]
-
-
-def _grasp_importance(model, weights, batches) -> list[torch.Tensor]:
-    """w * Hg, i.e. -S: keeping the highest of these removes the highest S = -(w * Hg)."""
-    g = _summed_grad(model, weights, batches)
-    hg = [torch.zeros_like(w) for w in weights]
-    for x, y in batches:
-        grads = _grads(_loss(model, x, y), weights, create_graph=True)
-        z = sum((gi * g0).sum() for gi, g0 in zip(grads, g))
-        for h, part in zip(hg, _grads(z, weights)):
-            h.add_(part)
-    return [w.detach() * h for w, h in zip(weights, hg)]
-
-
-def _synflow_keep(model, names, density, iterations) -> list[torch.Tensor]:
-    linear = linearized_copy(model)
-    weights = [_param(linear, n) for n in names]
-    ones = torch.ones((1, *model.input_shape), dtype=torch.float64, device=weights[0].device)
-    alive = [torch.ones_like(w, dtype=torch.bool) for w in weights]
-    total = sum(w.numel() for w in weights)
-    for k in range(1, iterations + 1):
-        apply_alive(weights, alive)
-        # density ** 1.0 == density exactly, so the last round keeps round(density x n).
-        alive = keep_highest(synflow_scores(linear, weights, ones), round(density ** (k / iterations) * total),
-                             alive)
-    return alive
 
 
 def keep_highest(scores: list[torch.Tensor], count: int, alive: list[torch.Tensor] | None = None

@@ -1,4 +1,5 @@
-"""SynFlow's data-free saliency (Tanaka et al. 2020), one scoring round.
+"""SynFlow's data-free saliency (Tanaka et al. 2020), one scoring round, as a registered
+iterative scorer (registry.py): `pai_mask` runs the rounds.
 
 The network is "linearized" as in the official code: every floating tensor of the state
 (weights, biases, BatchNorm affine parameters and running statistics) is replaced by its
@@ -11,40 +12,28 @@ Kaiming init), so deep nets leave float32's range; float64 keeps the ranking exa
 """
 from __future__ import annotations
 
-import copy
-
 import torch
 
 
-def scoring_copy(model: torch.nn.Module, *, train: bool) -> torch.nn.Module:
-    """A private copy to score on: the caller's weights, buffers and grads stay untouched."""
-    twin = copy.deepcopy(model)
-    twin.train(train)
-    for p in twin.parameters():
-        p.grad = None  # deepcopy carries the caller's grads along; they are not ours to use
-        p.requires_grad_(True)
-    return twin
-
-
 @torch.no_grad()
-def linearized_copy(model: torch.nn.Module) -> torch.nn.Module:
-    twin = scoring_copy(model, train=False).double()
-    for tensor in twin.state_dict().values():  # shares storage with the copy's parameters
+def linearize(model: torch.nn.Module) -> None:
+    """Make `model` (a private copy) its linearized float64 self, in place.
+
+    Idempotent, so each round of the iterative schedule may call it on the copy it has
+    pruned: the removed weights stay zero, the rest stay |w|, nothing is copied again.
+    """
+    model.double().eval()
+    for tensor in model.state_dict().values():  # shares storage with the parameters and buffers
         if tensor.is_floating_point():
             tensor.abs_()
-    return twin
 
 
-def synflow_scores(linear: torch.nn.Module, weights: list[torch.Tensor], ones: torch.Tensor) -> list[torch.Tensor]:
-    """|w * dR/dw| for `weights` of a linearized copy, R = sum of its outputs on `ones`."""
-    flow = linear(ones).sum()
+def synflow_importance(model: torch.nn.Module, weights: list[torch.Tensor], batches=None) -> list[torch.Tensor]:
+    """|w * dR/dw| for `weights`, R = sum of the linearized model's outputs on all-ones."""
+    linearize(model)
+    weights = [model.get_parameter(n) for n in model.prunable_names]  # the float64 ones, whatever `double` did
+    ones = torch.ones((1, *model.input_shape), dtype=torch.float64, device=weights[0].device)
+    flow = model(ones).sum()
     grads = torch.autograd.grad(flow, weights, allow_unused=True)
     return [(w * g).abs().detach() if g is not None else torch.zeros_like(w)
             for w, g in zip(weights, grads)]
-
-
-def apply_alive(weights: list[torch.Tensor], alive: list[torch.Tensor]) -> None:
-    """Zero the pruned weights, so the next round sees the flow of the pruned net."""
-    with torch.no_grad():
-        for w, a in zip(weights, alive):
-            w.mul_(a.to(w.dtype))

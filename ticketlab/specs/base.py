@@ -4,6 +4,25 @@ A spec's canonical form is the dict of its fields with defaults left out (so add
 field with a neutral default keeps old hashes), keys sorted, nested specs canonical
 too. Its hash names the run directory: the same spec always lands in the same place,
 so finished work is reused and interrupted work resumes.
+
+Because defaults are left out, a run directory's spec means "these fields, the others at
+their defaults": change a default and every old run directory of that kind would
+silently mean something else. So each kind has a schema `version` (a class attribute,
+1 unless the kind sets `version: ClassVar[int] = 2`, ...), and the rule is:
+
+    Bump a kind's `version` whenever a field's default changes, a field's meaning
+    changes (what a value does, its unit), a field is removed or renamed, or a field
+    is added whose default does not keep what old runs did.
+
+Adding a field whose default keeps old behaviour needs no bump. The canonical form
+carries `version` only when it is above 1, so the run ids from before versions existed
+stay as they are; a bump gives every spec of the kind a new run id, and every spec that
+nests it too (the nested canonical form carries its own version). A run directory's
+`spec.json` is that canonical form, so it records the version; one without a version
+was written under version 1 (a config file or `--set` without one means the current
+version). Such an older run stays readable (`ticketlab show`, `runs`) but has no live
+spec under the new version and is never reused.
+`tests/specs/test_pinned_defaults.py` pins every built-in default and version.
 """
 from __future__ import annotations
 
@@ -21,9 +40,11 @@ from ..core.errors import SpecError, UnknownNameError
 
 @dataclass(frozen=True)
 class Spec:
-    """Base of every experiment kind; subclasses set `kind`."""
+    """Base of every experiment kind; subclasses set `kind`, and `version` once a default
+    or a field's meaning changes (see the module docstring)."""
 
     kind: ClassVar[str] = ""
+    version: ClassVar[int] = 1
 
     def canonical(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -34,6 +55,8 @@ class Spec:
             if f.default_factory is not dataclasses.MISSING and value == f.default_factory():
                 continue
             out[f.name] = value.canonical() if isinstance(value, Spec) else _plain(value)
+        if self.version > 1:  # version 1 is left out: the run ids from before versions existed stay
+            out["version"] = self.version
         return dict(sorted(out.items()))
 
     def hash(self) -> str:
@@ -47,6 +70,8 @@ class Spec:
     def to_dict(self) -> dict[str, Any]:
         """Every field, defaults included, for display and the index."""
         out: dict[str, Any] = {"kind": self.kind}
+        if self.version > 1:  # the same rule as the canonical form: no version means 1
+            out["version"] = self.version
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             out[f.name] = value.to_dict() if isinstance(value, Spec) else _plain(value)
@@ -123,6 +148,9 @@ def register_spec(cls: type[Spec]) -> type[Spec]:
     store find it; the built-in kinds register through this call too (`specs/__init__.py`)."""
     if not cls.kind:
         raise SpecError(f"{cls.__name__} sets no `kind`; a spec kind needs a name, e.g. kind: ClassVar[str] = 'mine'.")
+    if "version" in {f.name for f in dataclasses.fields(cls)} or type(cls.version) is not int or cls.version < 1:
+        raise SpecError(f"{cls.__name__}.version must be a whole number >= 1 declared as a class attribute "
+                        f"(version: ClassVar[int] = 2), got {cls.version!r}.")
     if cls.kind in SPEC_KINDS and SPEC_KINDS[cls.kind] is not cls:
         raise SpecError(f"The spec kind '{cls.kind}' is registered already (by {SPEC_KINDS[cls.kind].__qualname__}); "
                         f"choose another name. Registered kinds: {', '.join(sorted(SPEC_KINDS))}.")
@@ -130,12 +158,32 @@ def register_spec(cls: type[Spec]) -> type[Spec]:
     return cls
 
 
+class SpecVersionError(SpecError):
+    """A spec dict written under another version of its kind than the current one."""
+
+    def __init__(self, kind: str, written: int, current: int):
+        self.kind, self.written, self.current = kind, written, current
+        super().__init__(f"This {kind} spec says version {written}, but the {kind} kind is at version {current}: "
+                         "a default or a field's meaning has changed between the two, so it cannot be read as a "
+                         f"{kind} spec now. Leave `version` out to mean the current version, and check the "
+                         "settings against its defaults.")
+
+
 def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
+    """The spec `data` describes. A `version` in it must be its kind's current one; none means
+    the current one too (a config file or the command line). A stored dict, where none means
+    version 1, is checked first with `version_note`."""
     data = dict(data)
     kind = data.pop("kind", None) or kind
     if kind not in SPEC_KINDS:
         raise UnknownNameError("experiment kind", str(kind), sorted(SPEC_KINDS))
     cls = SPEC_KINDS[kind]
+    written = data.pop("version", cls.version)
+    if type(written) is not int:
+        raise SpecError(f"A {kind} spec's version is a whole number (the current one is {cls.version}), "
+                        f"got {written!r}.")
+    if written != cls.version:
+        raise SpecVersionError(kind, written, cls.version)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
@@ -147,6 +195,30 @@ def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
     if missing:
         raise SpecError(f"A {kind} spec needs {', '.join(missing)}.")
     return cls(**values)
+
+
+def version_note(data: dict[str, Any], kind: str | None = None) -> str | None:
+    """For a stored spec dict (a run directory's, or the index's, where no `version` means 1):
+    which of its kinds, nested ones included, it was written under another version of than
+    the current one, as a sentence; None when every version is current or a kind is unknown."""
+    parts = [f"{f'its {where} spec was ' if where else ''}written under version {written} of the {stale} kind, "
+             f"the current being {current}" for where, stale, written, current in _stale_versions(data, kind, "")]
+    return "; ".join(parts) or None
+
+
+def _stale_versions(data: Any, kind: str | None, where: str) -> list[tuple[str, str, Any, int]]:
+    """(where, kind, written version, current version) of each stale part, outermost first."""
+    if not isinstance(data, dict) or (data.get("kind") or kind) not in SPEC_KINDS:
+        return []
+    cls = SPEC_KINDS[data.get("kind") or kind]
+    written = data.get("version", 1)
+    out = [(where, cls.kind, written, cls.version)] if written != cls.version else []
+    hints = typing.get_type_hints(cls)
+    for name, value in data.items():
+        hint = hints.get(name)
+        if isinstance(hint, type) and issubclass(hint, Spec):
+            out += _stale_versions(value, hint.kind, f"{where}.{name}" if where else name)
+    return out
 
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from ..core.errors import UnknownNameError
 from .base import Spec, check, register_spec
+from .fields import setting
 from .train import TrainSpec
 from ..train.duration import Duration
 
@@ -39,13 +40,14 @@ class PaiSpec(Spec):
     """Prune at initialization (or at a rewind step) by a saliency score, then train the mask."""
 
     kind: ClassVar[str] = "pai"
-    train: TrainSpec
-    method: str
-    density: float
-    batches: int = 1            # batches of training data scored by SNIP and GraSP
-    iterations: int = 100       # SynFlow's pruning rounds
-    score_at: str = "0it"       # a step of dense training before scoring (0: at init)
-    dense_layers: tuple[str, ...] = ()
+    train: TrainSpec = setting(help="the training of the pruned network (and the dense steps before score_at)")
+    method: str = setting(help="snip, grasp, synflow, random or a registered scorer")
+    density: float = setting(help="fraction of prunable weights kept, in (0, 1]", many="--densities")
+    batches: int = setting(1, help="batches of training data scored by SNIP and GraSP")
+    iterations: int = setting(100, help="SynFlow's pruning rounds")
+    score_at: str = setting("0it", help="dense training before scoring; 0it scores at init")
+    dense_layers: tuple[str, ...] = setting((), help="a layer never pruned, e.g. output", flag="--dense-layer",
+                                            repeat=True, metavar="LAYER")
 
     def __post_init__(self) -> None:
         from ..prune.names import pai_methods
@@ -68,14 +70,15 @@ class DstSpec(Spec):
     """Sparse from the start, the mask rewired during training (SET, RigL)."""
 
     kind: ClassVar[str] = "dst"
-    train: TrainSpec
-    method: str
-    density: float
-    distribution: str = "erk"
-    update_every: str = "100it"
-    stop: str = ""              # last update step; empty: at 75% of training (as RigL)
-    drop_fraction: float = 0.3
-    dense_layers: tuple[str, ...] = ()
+    train: TrainSpec = setting(help="the sparse training")
+    method: str = setting(help=" or ".join(DST_METHODS))
+    density: float = setting(help="fraction of prunable weights kept, in (0, 1]", many="--densities")
+    distribution: str = setting("erk", help="layer densities: erk or uniform")
+    update_every: str = setting("100it", help="steps between mask updates")
+    stop: str = setting("", help="last update step (empty: at 75% of training, as RigL)")
+    drop_fraction: float = setting(0.3, help="initial fraction rewired (cosine-decayed)")
+    dense_layers: tuple[str, ...] = setting((), help="a layer never pruned, e.g. output", flag="--dense-layer",
+                                            repeat=True, metavar="LAYER")
 
     def __post_init__(self) -> None:
         from ..prune.names import DISTRIBUTIONS
@@ -107,17 +110,21 @@ class RstSpec(Spec):
     Transformation), then fine-tuned under its mask with the `train` spec."""
 
     kind: ClassVar[str] = "rst"
-    train: TrainSpec
-    density: float
-    reg_step: float = 1e-4      # the penalty coefficient grows by this ...
-    reg_every: int = 5          # ... every this many iterations ...
-    reg_ceiling: float = 1.0    # ... up to this ceiling,
-    stabilize: int = 40000      # then holds for this many iterations
-    transform_lr: float = 1e-3  # SGD (momentum 0.9) during the transformation, as the authors' code
-    transform_batch: int = 64
-    cycles: int = 1             # iterative RST: cumulative sparsity 1 - (1 - s)^(c / C)
-    pick: str = "random"        # 'random' (the paper's claim) or 'magnitude' (smallest |w| at init)
-    dense_layers: tuple[str, ...] = ("first", "output")
+    train: TrainSpec = setting(help="the fine-tuning under the mask")
+    density: float = setting(help="fraction of the pruned layers' weights kept, in (0, 1)")
+    # The penalty coefficient grows by reg_step every reg_every iterations up to reg_ceiling,
+    # then holds for `stabilize` iterations.
+    reg_step: float = setting(1e-4, help="penalty increment")
+    reg_every: int = setting(5, help="iterations between increments")
+    reg_ceiling: float = setting(1.0, help="largest penalty")
+    stabilize: int = setting(40000, help="iterations at the ceiling")
+    # SGD (momentum 0.9) during the transformation, as the authors' code.
+    transform_lr: float = setting(1e-3, help="learning rate of the transformation")
+    transform_batch: int = setting(64, help="batch size of the transformation")
+    cycles: int = setting(1, help="iterative RST cycles: cumulative sparsity 1 - (1 - s)^(c / C)")
+    pick: str = setting("random", help="random (the paper's claim) or magnitude (smallest |w| at init)")
+    dense_layers: tuple[str, ...] = setting(("first", "output"), help="a layer left dense", flag="--dense-layer",
+                                            repeat=True, metavar="LAYER")
 
     def __post_init__(self) -> None:
         check(0 < self.density < 1, f"density must be in (0, 1) (the fraction of prunable weights kept), got {self.density}.")

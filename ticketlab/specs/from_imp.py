@@ -11,6 +11,7 @@ from typing import ClassVar
 from ..core.errors import UnknownNameError
 from .imp import ImpSpec
 from .base import Spec, check, register_spec
+from .fields import setting
 
 @register_spec
 @dataclass(frozen=True)
@@ -19,10 +20,10 @@ class LmcSpec(Spec):
     trained from the rewind point with different data orders, evaluated along the line."""
 
     kind: ClassVar[str] = "lmc"
-    source: ImpSpec
-    level: int
-    points: int = 11
-    data_seeds: tuple[int, ...] = (1, 2)
+    source: ImpSpec = setting(help="the IMP run (id, unique prefix or directory)", from_run=True)
+    level: int = setting(help="the IMP level whose ticket is tested")
+    points: int = setting(11, help="evaluation points on the line, ends included")
+    data_seeds: tuple[int, ...] = setting((1, 2), help="comma list of the two copies' data-order seeds")
 
     def __post_init__(self) -> None:
         check(0 <= self.level <= self.source.levels,
@@ -53,15 +54,18 @@ class PoolSpec(Spec):
     """Lottery Pools on some levels (`targets`) of one IMP run (`source`)."""
 
     kind: ClassVar[str] = "pools"
-    source: ImpSpec
-    targets: tuple[int, ...]
-    variants: tuple[str, ...] = ("interpolate",)
-    alphas: tuple[float, ...] = ()   # empty: DEFAULT_ALPHAS (interpolate), 0.5 (average)
-    candidates: int = 0              # pool size per target, nearest levels first; 0: every other level
-    weights: str = "best"            # each level's best-validation weights, or its final ones
-    bn_samples: int = 10000          # training examples that recompute BatchNorm statistics; 0: all
-    ood: bool = True                 # also score the chosen models on the corrupted ("-C") test sets
-    ood_size: int = 0                # test examples per corrupted set; 0: the whole test set
+    source: ImpSpec = setting(help="the IMP run, with a validation split (id, unique prefix or directory)",
+                              from_run=True)
+    targets: tuple[int, ...] = setting(help="comma list of target levels, e.g. 3,5,7", flag="--target")
+    variants: tuple[str, ...] = setting(("interpolate",), help="interpolate, average, or both as a comma list",
+                                        flag="--variant")
+    alphas: tuple[float, ...] = setting((), help="comma list of interpolation factors in [0, 1] (empty: "
+                                        + ",".join(map(str, DEFAULT_ALPHAS)) + "; the average variant uses 0.5)")
+    candidates: int = setting(0, help="pool size per target, nearest levels first (0: every other level)")
+    weights: str = setting("best", help="each level's best (best-validation) or final weights")
+    bn_samples: int = setting(10000, help="training examples that recompute BatchNorm statistics (0: all)")
+    ood: bool = setting(True, help="score the chosen models on the corrupted (-C) test sets")
+    ood_size: int = setting(0, help="test images per corrupted set (0: the whole test set)")
 
     def __post_init__(self) -> None:
         levels = self.source.levels
@@ -115,14 +119,18 @@ class ElasticSpec(Spec):
     rewind step with the source's training setting (on `target_dataset` if set)."""
 
     kind: ClassVar[str] = "elastic"
-    source: ImpSpec
-    level: int
-    target: str                      # the target model, e.g. cifar_resnet_32_8
-    strategy: str = "append"         # automatic stretch order: append or interpolate
-    mapping: str = ""                # explicit per-stage mapping, e.g. '0:0;1:1,2;2:3,4'
-    shuffle_replicas: bool = False   # ablation: replicated blocks get a shuffled mask
-    target_dataset: str = ""         # transfer to another dataset of the same input shape
-    controls: tuple[str, ...] = ()   # any of ELASTIC_CONTROLS, on the transformed ticket
+    source: ImpSpec = setting(help="the IMP run (weight rewinding) holding the source ticket", from_run=True)
+    level: int = setting(help="the IMP level whose ticket moves")
+    target: str = setting(help="the target model, e.g. cifar_resnet_32_8")
+    strategy: str = setting("append", help="automatic stretch order: append (B0 B1 B2 B1 B2) or interpolate "
+                            "(B0 B1 B1 B2 B2)", one_of="blocks")
+    mapping: str = setting("", help="explicit SOURCE:TARGETS per stage, e.g. '0:0;1:1,2;2:3,4' ('|' between "
+                           "stages when they differ)", one_of="blocks")
+    shuffle_replicas: bool = setting(False, help="ablation: shuffle replicated blocks' masks")
+    target_dataset: str = setting("", help="train the moved ticket on this dataset (same input shape; empty: the "
+                                  "source's)")
+    controls: tuple[str, ...] = setting((), help="comma list of " + " and ".join(ELASTIC_CONTROLS) + ", on the "
+                                        "moved ticket")
 
     def __post_init__(self) -> None:
         from ..data.registry import dataset_entry

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 from ..core.errors import SpecError, UnknownNameError
 from .base import Spec, check, register_spec
+from .fields import setting
 from .train import TrainSpec
 from ..train.duration import Duration
 
@@ -41,15 +42,18 @@ class ImpSpec(Spec):
     """Iterative magnitude pruning: level 0 dense, then prune, rewind, retrain, `levels` times."""
 
     kind: ClassVar[str] = "imp"
-    train: TrainSpec
-    levels: int = 10
-    prune_fraction: float = 0.2
-    scope: str = "global"
-    layer_rates: tuple[str, ...] = ()    # LAYER=FRACTION overrides, e.g. 'output=0.1'
-    dense_layers: tuple[str, ...] = ()   # layers never pruned, e.g. 'output'
-    rewind: str = "init"
-    controls: tuple[str, ...] = ()       # any of IMP_CONTROLS
-    control_levels: tuple[int, ...] = ()  # empty: every pruned level
+    train: TrainSpec = setting(help="the training of every level")
+    levels: int = setting(10, help="pruning levels after the dense level 0")
+    prune_fraction: float = setting(0.2, help="fraction of surviving weights removed per level")
+    scope: str = setting("global", help="global (one threshold), layerwise, or N:M (e.g. 2:4)")
+    layer_rates: tuple[str, ...] = setting((), help="per-layer rate override, e.g. output=0.1", flag="--layer-rate",
+                                           repeat=True, metavar="LAYER=FRACTION")
+    dense_layers: tuple[str, ...] = setting((), help="a layer never pruned, e.g. output", flag="--dense-layer",
+                                            repeat=True, metavar="LAYER")
+    rewind: str = setting("init", help="init, a step (1000it, 2ep), lr[:STEP] or finetune[:STEP]")
+    controls: tuple[str, ...] = setting((), help="comma list of " + ", ".join(IMP_CONTROLS))
+    control_levels: tuple[int, ...] = setting((), help="comma list of levels for the controls (empty: every pruned "
+                                                       "level)")
 
     def __post_init__(self) -> None:
         from ..prune.layers import parse_rates

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from .base import Spec, check, register_spec
+from .fields import setting
 from .train import TrainSpec
 from ..train.duration import Duration
 
@@ -18,16 +19,21 @@ class RtlSpec(Spec):
     and multiple-models baselines at the same sparsities and budget."""
 
     kind: ClassVar[str] = "rtl"
-    train: TrainSpec                  # model, data, optimizer; duration = joint retraining
-    partition: str = "class"          # class, mapping, cluster:K[:features], environment[:C1,C2,...]
-    groups: tuple[int, ...] = ()      # class -> group, for the mapping partition (from its file)
-    sparsities: tuple[float, ...] = (0.25, 0.5, 0.75)
-    prune_fraction: float = 0.2       # of each mask's active weights per extraction round ...
-    prune_count: int = 0              # ... or this many weights per round
-    extract_steps: str = "300it"      # training of each subset's mask per extraction round
-    severity: int = 3                 # of the environment corruptions
-    dense_layers: tuple[str, ...] = ()
-    baselines: bool = True
+    train: TrainSpec = setting(help="model, data, optimizer; its duration is the joint retraining")
+    # On the command line, --partition mapping:FILE reads the file into `groups`.
+    partition: str = setting("class", help="class, mapping, cluster:K, cluster:K:features, environment or "
+                             "environment:C1,C2,...")
+    groups: tuple[int, ...] = setting((), help="class -> group, for the mapping partition (from its file)", flag=None)
+    sparsities: tuple[float, ...] = setting((0.25, 0.5, 0.75), help="comma list of target sparsities",
+                                            flag="--sparsity")
+    prune_fraction: float = setting(0.2, help="of each mask's active weights per extraction round", one_of="prune")
+    prune_count: int = setting(0, help="or a fixed number of weights per round (0: use prune_fraction)",
+                               one_of="prune")
+    extract_steps: str = setting("300it", help="training of each subset's mask per extraction round")
+    severity: int = setting(3, help="severity of the environment corruptions, 1 to 5")
+    dense_layers: tuple[str, ...] = setting((), help="a layer never pruned", flag="--dense-layer", repeat=True,
+                                            metavar="LAYER")
+    baselines: bool = setting(True, help="train the IMP single-model and multiple-models baselines")
 
     def __post_init__(self) -> None:
         from ..data.partition_names import parse_partition
@@ -79,20 +85,21 @@ class InrSpec(Spec):
     network conditioned on a learned region embedding, pruned to the same sparsity."""
 
     kind: ClassVar[str] = "rtl_inr"
-    image: str = "grace_hopper"
-    side: int = 64                    # the image's centre square, resized to side x side
-    regions: int = 4
-    widths: tuple[int, ...] = (128, 128, 128)
-    fourier: int = 64                 # random Fourier frequencies (sin and cos of each)
-    fourier_scale: float = 10.0
-    embedding: int = 16               # the conditioned baseline's region embedding size
-    sparsities: tuple[float, ...] = (0.5, 0.75, 0.9)
-    prune_fraction: float = 0.2
-    extract_steps: int = 300
-    steps: int = 2000                 # joint retraining
-    batch_size: int = 1024            # pixels per batch
-    lr: float = 1e-3                  # Adam
-    seed: int = 0
+    image: str = setting("grace_hopper", help="grace_hopper or skimage:NAME (with scikit-image installed)")
+    side: int = setting(64, help="pixels per side: the image's centre square, resized")
+    regions: int = setting(4, help="colour-and-position k-means regions")
+    widths: tuple[int, ...] = setting((128, 128, 128), help="comma list of the MLP's hidden widths")
+    fourier: int = setting(64, help="random Fourier frequencies (sin and cos of each)")
+    fourier_scale: float = setting(10.0, help="scale of the Fourier frequencies")
+    embedding: int = setting(16, help="the conditioned baseline's region embedding size")
+    sparsities: tuple[float, ...] = setting((0.5, 0.75, 0.9), help="comma list of target sparsities",
+                                            flag="--sparsity")
+    prune_fraction: float = setting(0.2, help="of each mask's active weights per extraction round")
+    extract_steps: int = setting(300, help="training steps per region per extraction round")
+    steps: int = setting(2000, help="joint retraining steps")
+    batch_size: int = setting(1024, help="pixels per batch")
+    lr: float = setting(1e-3, help="Adam's learning rate")
+    seed: int = setting(0, help="initialization seed", flag=None, many="--seeds")
 
     # the optimizer settings train_routed reads
     optimizer: ClassVar[str] = "adam"

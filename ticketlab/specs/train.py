@@ -10,6 +10,7 @@ from ..train.duration import Duration
 from ..train.optim import OPTIMIZERS
 from ..train.schedule import SCHEDULES
 from .base import Spec, check, register_spec
+from .fields import setting
 
 
 @register_spec
@@ -18,24 +19,27 @@ class TrainSpec(Spec):
     """Train one (optionally masked) network: the unit every method composes."""
 
     kind: ClassVar[str] = "train"
-    model: str
-    dataset: str
-    seed: int = 0
-    duration: str = "10ep"
-    batch_size: int = 128
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.0
-    nesterov: bool = False
-    weight_decay: float = 0.0
-    schedule: str = "constant"
-    milestones: tuple[str, ...] = ()
-    gamma: float = 0.1
-    warmup: str = "0it"
-    augment: bool | None = None  # None: the dataset's sensible default
-    val_size: int = 0
-    eval_every: str = "1ep"
-    data_seed: int | None = None  # data order and augmentation; None: same as seed
+    # Beyond model and dataset, a training setting is given with --set (and the length with
+    # --epochs or --steps): its flags would crowd every method's command.
+    model: str = setting(help="e.g. lenet_300_100, conv4, cifar_resnet_20 (ticketlab models lists them)")
+    dataset: str = setting(help="e.g. fashion_mnist, cifar10, mnist1d (ticketlab datasets lists them)")
+    seed: int = setting(0, help="initialization seed (and data order unless data_seed is set)",
+                        flag=None, many="--seeds")
+    duration: str = setting("10ep", help="training length: epochs (10ep) or iterations (500it)", flag=None)
+    batch_size: int = setting(128, help="examples per step", flag=None)
+    optimizer: str = setting("sgd", help="sgd, adam or adamw", flag=None)
+    lr: float = setting(0.1, help="learning rate", flag=None)
+    momentum: float = setting(0.0, help="SGD momentum, in [0, 1)", flag=None)
+    nesterov: bool = setting(False, help="Nesterov momentum", flag=None)
+    weight_decay: float = setting(0.0, help="L2 penalty", flag=None)
+    schedule: str = setting("constant", help="learning-rate schedule: constant, multistep or cosine", flag=None)
+    milestones: tuple[str, ...] = setting((), help="steps where multistep decays, e.g. 80ep,120ep", flag=None)
+    gamma: float = setting(0.1, help="multistep decay factor", flag=None)
+    warmup: str = setting("0it", help="linear learning-rate warmup length", flag=None)
+    augment: bool | None = setting(None, help="data augmentation; unset: the dataset's sensible default", flag=None)
+    val_size: int = setting(0, help="training examples held out for validation", flag=None)
+    eval_every: str = setting("1ep", help="test (and validation) evaluation interval", flag=None)
+    data_seed: int | None = setting(None, help="data order and augmentation seed; unset: the seed", flag=None)
 
     def __post_init__(self) -> None:
         from ..data.registry import dataset_names

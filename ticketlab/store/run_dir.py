@@ -1,8 +1,12 @@
 """One experiment's directory: `runs/<kind>-<hash>/`.
 
 A run directory is a `Unit` (checkpoint, tensors, `result.json` written last) plus its
-spec (`spec.yaml` for people, `spec.json`: the canonical form that was hashed), its
-`status.json` and the lock that keeps a second process out.
+spec (`spec.yaml` for people, `spec.json`: the canonical form that was hashed, with its
+kind's version when above 1), its `status.json` and the lock that keeps a second process out.
+
+A run written under an older version of its kind (or whose spec has lost a field since)
+has no live spec: it is opened with `RunDir.unreadable`, shows what it stored with a
+note, and refuses `spec`, saying why.
 """
 from __future__ import annotations
 
@@ -22,10 +26,44 @@ from .unit import Unit
 
 
 class RunDir(Unit):
-    def __init__(self, path: str | os.PathLike, spec: Spec):
+    def __init__(self, path: str | os.PathLike, spec: Spec | None):
         super().__init__(path)
-        self.spec = spec
+        self._spec = spec                # None only through `unreadable`
+        self.stored: dict | None = None  # spec.json, for a run with no live spec
+        self.note: str | None = None     # why it has none
         self.lock = RunLock(self.path / ".lock")
+
+    @classmethod
+    def unreadable(cls, path: str | os.PathLike, stored: dict, note: str) -> "RunDir":
+        """A run whose stored spec (`stored`) makes no spec of the current version of its kind;
+        `note` says why (e.g. "written under version 1 of the train kind, the current being 2")."""
+        run = cls(path, None)
+        run.stored, run.note = stored, note
+        return run
+
+    @property
+    def spec(self) -> Spec:
+        if self._spec is None:
+            raise SpecError(f"Run {self.run_id}: {self.note}. Without a spec of the current version this command "
+                            f"cannot use it; `ticketlab show {self.run_id}` displays what it stored and its result, "
+                            "and running its spec again makes a new run (with a new run id).")
+        return self._spec
+
+    @property
+    def kind(self) -> str:
+        return self._spec.kind if self._spec is not None else str(self.stored.get("kind"))
+
+    def spec_dict(self) -> dict:
+        """The spec as shown and indexed: every field of the live spec. For a run with none,
+        spec.yaml as written (every field, at the defaults of the version it was written
+        under), or spec.json where spec.yaml is gone or unreadable."""
+        if self._spec is not None:
+            return self._spec.to_dict()
+        try:
+            written = yaml.safe_load((self.path / "spec.yaml").read_text())
+        except (OSError, yaml.YAMLError):
+            written = None
+        return written if isinstance(written, dict) and written.get("kind") == self.kind else self.stored
 
     @property
     def run_id(self) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..core.atomic import make_dir
 from ..core.errors import TicketlabError
 from ..specs import Spec, spec_from_dict
+from ..specs.base import version_note
 from .index import RunIndex
 from .run_dir import RunDir
 
@@ -36,7 +37,7 @@ class RunStore:
         return RunDir(self.root / spec.run_id, spec)
 
     def record(self, run: RunDir, metrics: dict | None = None) -> None:
-        self.index.record(run.run_id, run.spec.kind, run.status(), run.spec.to_dict(), str(run.path), metrics)
+        self.index.record(run.run_id, run.kind, run.status(), run.spec_dict(), str(run.path), metrics)
 
     def open(self, run_id: str) -> RunDir:
         """The run whose id (or unique id prefix, or directory path) is given."""
@@ -50,8 +51,15 @@ class RunStore:
                 raise TicketlabError(f"{what} in {self.root} match '{run_id}'. "
                                      "List runs with `ticketlab runs` and give a longer id.")
             path = matches[0]
-        spec = spec_from_dict(json.loads((path / "spec.json").read_text()))
-        return RunDir(path, spec)
+        stored = _stored_spec(path)
+        # No version in a stored spec means version 1, where a config file's means the current one.
+        note = version_note(stored)
+        if note is None:
+            try:
+                return RunDir(path, spec_from_dict(stored))
+            except TicketlabError as err:  # a field removed or renamed since, a kind no longer registered
+                note = f"its stored spec makes no spec now ({err})"
+        return RunDir.unreadable(path, stored, note)
 
     def sync(self) -> None:
         """Bring the index up to date with the run directories on disk."""
@@ -69,3 +77,15 @@ class RunStore:
             if known is None or known["status"] != status:
                 metrics = run.result().get("metrics") if run.finished else None
                 self.record(run, metrics)
+
+
+def _stored_spec(path: Path) -> dict:
+    try:
+        stored = json.loads((path / "spec.json").read_text())
+    except (OSError, ValueError) as err:
+        raise TicketlabError(f"Cannot read {path / 'spec.json'} ({err}); without it {path} is no run ticketlab "
+                             "can open: move the directory away.") from None
+    if not isinstance(stored, dict):
+        raise TicketlabError(f"{path / 'spec.json'} holds {type(stored).__name__}, not a spec's settings; "
+                             f"{path} is no run ticketlab can open: move the directory away.")
+    return stored
