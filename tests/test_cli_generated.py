@@ -135,10 +135,11 @@ def test_the_same_line_makes_the_same_run_ids(specs_of):
     assert specs_of("elastic", "imp-ba1b40e1687752a2", "--level", "1", "--target", "mlp_32", "--strategy",
                     "interpolate", "--shuffle-replicas", "--target-dataset", "synthetic", "--controls",
                     "reinit,random") == ["elastic-cd629835cf51de34"]
-    # --set seed=N: a setting like any other in train; in a method's command the seeds win.
+    # --set seed=N: a setting like any other in train (it wins over --seeds, as it always
+    # has); in a method's command it sets the seed when --seeds is not given.
     assert specs_of("train", *T, "--seeds", "1", "--set", "seed=4") == ["train-d6c1a3db5448db65"]
-    assert specs_of("imp", *T, "--set", "seed=3") == specs_of("imp", *T)
-    assert specs_of("rtl-inr", "--set", "seed=3") == specs_of("rtl-inr")
+    assert specs_of("imp", *T, "--set", "seed=3") == specs_of("imp", *T, "--seeds", "3") != specs_of("imp", *T)
+    assert specs_of("rtl-inr", "--set", "seed=3") == specs_of("rtl-inr", "--seeds", "3")
 
 
 def test_the_toy_method_runs_through_the_api_and_its_generated_command(runs_dir, capsys):
@@ -162,7 +163,8 @@ def test_the_toy_method_runs_through_the_api_and_its_generated_command(runs_dir,
 def test_bad_values_of_generated_flags_are_one_paragraph(runs_dir, capsys):
     for argv, message in ((["--seeds", "0,x"], "--seeds takes a comma list of whole numbers, e.g. 0,1,2; got '0,x'"),
                           (["--seeds", ""], "--seeds needs at least one value"),
-                          (["--steps", "0"], "--epochs and --steps must be positive")):
+                          (["--steps", "0"], "--epochs and --steps must be positive"),
+                          (["--seeds", "1", "--set", "seed=2"], "--set train.seed=... and --seeds both set")):
         assert main(["toy", *T, *argv]) == 2
         err = capsys.readouterr().err
         assert err.startswith("ticketlab: error: ") and len(err.strip().splitlines()) == 1 and message in err, err

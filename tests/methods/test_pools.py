@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ticketlab import api
+from ticketlab.api.single import finished_sources
 from ticketlab.cli.main import main
 from ticketlab.methods.context import RunContext
 from ticketlab.core.errors import CheckpointError, SpecError, UnknownNameError
@@ -19,10 +20,8 @@ IMP = ImpSpec(train=TRAIN, levels=3, prune_fraction=0.4, rewind="1ep")
 
 
 def job_context(spec, runs):
-    """What the orchestrator hands the method: the finished IMP run its spec reads (run
-    first where it has not)."""
-    source = api.run(spec.source, runs_dir=runs)
-    return RunContext(device=torch.device("cpu"), sources={"source": RunStore(runs).open(source.run_id)})
+    """What the orchestrator hands the method: the runs its spec reads, run first."""
+    return RunContext(device=torch.device("cpu"), sources=finished_sources(spec, RunStore(runs), {}))
 
 
 def pools(**fields):

@@ -85,6 +85,7 @@ class MethodCommand:
         runs = self._runs(args)
         values, many = given(args, self.flags)
         values = self.adjust(args, {**values, **self._length(args), **runs})
+        given_many = set(many)
         for flag in self.flags:  # not given, they still set the field's default after --set
             if flag.form == "many" and flag.path not in many and self.after_set(flag.path):
                 many[flag.path] = [default_of(flag.field)]
@@ -94,12 +95,27 @@ class MethodCommand:
         for combo in itertools.product(*(v for _, v in first)):
             built = build(self.method.spec, {**values, **{p: x for (p, _), x in zip(first, combo)}}, ())
             spec = self._override(built, args)
+            last = self._set_wins(last, built, spec, given_many)
             for late in itertools.product(*(v for _, v in last)):
                 one = spec
                 for (path, _), value in zip(last, late):
                     one = replace_at(one, path, value)
                 out.append(one)
         return out
+
+    def _set_wins(self, last, built: Spec, spec: Spec, given_many: set) -> list:
+        """A field that --set changed keeps its value when its list flag was not given (e.g.
+        `--set seed=3` alone: seed 3, not the default of --seeds); with both, which one
+        meant it is unclear, so that is refused."""
+        kept = []
+        for path, values in last:
+            if get(spec, path) == get(built, path):
+                kept.append((path, values))
+            elif path in given_many:
+                option = next(f.spelling for f in self.flags if f.path == path and f.form == "many")
+                name = ".".join(path)
+                raise TicketlabError(f"--set {name}=... and {option} both set {name}; give it once, with {option}.")
+        return kept
 
     def _field(self, path: Path) -> dataclasses.Field:
         return next(f.field for f in self.flags if f.path == path)

@@ -20,8 +20,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(err)
     args = parser.parse_args(argv)
     try:
-        from ..methods.entry import resolve
-        return resolve(args._handler)(args)
+        from ..core.registry import resolve_function
+        return resolve_function(args._handler, f"The {args.command} command")(args)
     except TicketlabError as err:
         return _error(err)
     except KeyboardInterrupt:

@@ -19,7 +19,7 @@ TOOLS = ("similarity", "export", "evaluate", "report", "run", "sweep", "runs", "
 
 def build_parser() -> argparse.ArgumentParser:
     from ..methods import METHODS
-    from ..methods.entry import resolve
+    from ..core.registry import resolve_function
     from .command import MethodCommand
 
     parser = argparse.ArgumentParser(prog="ticketlab", description="A laboratory for lottery-ticket research.")
@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  f"(by {taken.get(method.command, 'a built-in command')}); give its entry another "
                                  "command.")
         taken[method.command] = f"the method '{method.kind}'"
-        (resolve(method.cli) if method.cli else MethodCommand)(method).add_to(sub)
+        command = resolve_function(method.cli, f"The {method.kind} method's cli") if method.cli else MethodCommand
+        command(method).add_to(sub)
     _tools(sub)
     return parser
 

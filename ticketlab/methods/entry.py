@@ -9,12 +9,12 @@ run) never import torch; a plugin may give the functions themselves instead.
 """
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
 
 from ..core.errors import TicketlabError, UnknownNameError
+from ..core.registry import check_function, check_name, resolve_function
 from ..specs import Spec, register_spec
 
 Hook = Union[str, Callable[..., Any], None]  # "module:function", the function itself, or none
@@ -71,17 +71,10 @@ class Method:
         target = getattr(self, hook)
         if target is None:
             raise TicketlabError(f"The {self.kind} method declares no {hook}.")
-        return resolve(target)(*args, **kwargs)
+        return resolve_function(target, f"The {self.kind} method's {hook}")(*args, **kwargs)
 
 
-def resolve(hook: Hook) -> Callable[..., Any]:
-    if callable(hook):
-        return hook
-    module, sep, name = str(hook).partition(":")
-    if not sep:
-        raise TicketlabError(f"A method's function is named 'module:function', e.g. 'my_package.mine:run_mine'; "
-                             f"got '{hook}'.")
-    return getattr(importlib.import_module(module), name)
+HOOKS = ("runner", "batched", "batch_key", "points", "variant", "masks", "after_run", "cli")
 
 
 METHODS: dict[str, Method] = {}
@@ -90,9 +83,12 @@ METHODS: dict[str, Method] = {}
 def register_method(method: Method) -> Method:
     """Make a method known by its kind (and its spec kind known too): the built-ins register
     through this call in `methods/__init__.py`, a plugin's methods the same way."""
-    if method.kind in METHODS and METHODS[method.kind] != method:
-        raise TicketlabError(f"A method of kind '{method.kind}' is registered already; choose another kind. "
-                             f"Registered kinds: {', '.join(sorted(METHODS))}.")
+    if METHODS.get(method.kind) == method:
+        return method  # the same entry again (a module imported twice): nothing changes
+    check_name(METHODS, "method", method.kind)
+    for hook in HOOKS:
+        if getattr(method, hook) is not None or hook == "runner":
+            check_function(getattr(method, hook), f"The {method.kind} method's {hook}")
     if method.spec.kind != method.kind:
         raise TicketlabError(f"The method '{method.kind}' runs specs of kind '{method.spec.kind}'; the two names "
                              "must be the same.")
