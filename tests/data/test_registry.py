@@ -9,8 +9,6 @@ BUILT_IN = ["fashion_mnist", "mnist", "kmnist", "cifar10", "cifar100", "mnist1d"
 def test_names_are_the_documented_ones():
     # The built-ins first, in this order; datasets a plugin registers (tests/plugins) follow them.
     assert dataset_names()[:len(BUILT_IN)] == BUILT_IN
-    from ticketlab.data import DATASET_NAMES  # the older name, read anew
-    assert DATASET_NAMES == dataset_names()
 
 
 @pytest.mark.parametrize("name", ["fashion_mnist", "mnist", "kmnist", "cifar10", "cifar100", "mnist1d", "synthetic"])

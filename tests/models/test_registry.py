@@ -22,8 +22,6 @@ BUILT_IN_PATTERNS = ["lenet_300_100", "mlp_W1_W2_...", "lenet5", "conv2", "conv4
 def test_patterns_list_every_family():
     # The built-ins first, in this order; families a plugin registers (tests/plugins) follow them.
     assert model_patterns()[:len(BUILT_IN_PATTERNS)] == BUILT_IN_PATTERNS
-    from ticketlab.models import MODEL_PATTERNS  # the older name, read anew
-    assert MODEL_PATTERNS == model_patterns()
 
 
 @pytest.mark.parametrize("name", VALID)

@@ -81,7 +81,7 @@ def test_the_specs_errors_list_the_registered_names():
         TrainSpec(model="tiny_mlp_x", dataset="example_digits")
     with pytest.raises(UnknownNameError, match=r"tiny_mlp_W\. A tiny_mlp name ends in one positive hidden width"):
         build_model("tiny_mlp_x", (1, 8, 8), 4)  # the family's own fix for a malformed name of it
-    assert "tiny_mlp_W" in ticketlab.models.MODEL_PATTERNS and "example_digits" in ticketlab.data.DATASET_NAMES
+    assert "tiny_mlp_W" in ticketlab.models.model_patterns() and "example_digits" in ticketlab.data.dataset_names()
 
 
 def test_duplicates_are_refused_naming_what_is_registered():

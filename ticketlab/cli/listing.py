@@ -94,14 +94,14 @@ def command_show(args) -> int:
 
 
 def command_models(args) -> int:
-    from ..models import MODEL_PATTERNS
-    print("\n".join(MODEL_PATTERNS))
+    from ..models import model_patterns
+    print("\n".join(model_patterns()))
     return 0
 
 
 def command_datasets(args) -> int:
-    from ..data import DATASET_NAMES, dataset_info
-    for name in DATASET_NAMES:
+    from ..data import dataset_info, dataset_names
+    for name in dataset_names():
         info = dataset_info(name)
         print(f"{name}: input {tuple(info.input_shape)}, {info.num_classes} classes")
     from ..data.registry import corrupted_names

@@ -15,16 +15,7 @@ from .formats import register_data_format
 from .info import DatasetInfo
 from .registry import RemoteFile, dataset_info, dataset_names, register_dataset
 
-_lazy = lazy_exports(__name__, {"Arrays": ".arrays", "DatasetSplits": ".arrays", "load_dataset": ".load",
-                                "DeviceLoader": ".loader"})
-
-
-def __getattr__(name: str) -> object:
-    # DATASET_NAMES, once a frozen copy, is read anew so that datasets registered later show.
-    if name == "DATASET_NAMES":
-        return dataset_names()
-    return _lazy(name)
-
-
-__all__ = ["Arrays", "DatasetInfo", "DatasetSplits", "DATASET_NAMES", "DeviceLoader", "RemoteFile",
+__getattr__ = lazy_exports(__name__, {"Arrays": ".arrays", "DatasetSplits": ".arrays", "load_dataset": ".load",
+                                      "DeviceLoader": ".loader"})
+__all__ = ["Arrays", "DatasetInfo", "DatasetSplits", "DeviceLoader", "RemoteFile",
            "dataset_info", "dataset_names", "load_dataset", "register_data_format", "register_dataset"]

@@ -10,15 +10,6 @@ from ..core.lazy import lazy_exports
 from .families import BadName, model_patterns, register_model_family
 from .naming import is_valid_model_name, positive_int
 
-_lazy = lazy_exports(__name__, {"TicketModel": ".base", "build_model": ".registry", "registry": ".registry"})
-
-
-def __getattr__(name: str) -> object:
-    # MODEL_PATTERNS, once a fixed list, is read anew so that families registered later show.
-    if name == "MODEL_PATTERNS":
-        return model_patterns()
-    return _lazy(name)
-
-
-__all__ = ["BadName", "TicketModel", "MODEL_PATTERNS", "build_model", "is_valid_model_name", "model_patterns",
+__getattr__ = lazy_exports(__name__, {"TicketModel": ".base", "build_model": ".registry", "registry": ".registry"})
+__all__ = ["BadName", "TicketModel", "build_model", "is_valid_model_name", "model_patterns",
            "positive_int", "register_model_family"]

@@ -44,7 +44,7 @@ class PaiSpec(Spec):
     method: str = setting(help="snip, grasp, synflow, random or a registered scorer")
     density: float = setting(help="fraction of prunable weights kept, in (0, 1]", many="--densities")
     batches: int = setting(1, help="batches of training data scored by SNIP and GraSP")
-    iterations: int = setting(100, help="SynFlow's pruning rounds")
+    iterations: int = setting(100, help="rounds of an iterative scorer (SynFlow)")
     score_at: str = setting("0it", help="dense training before scoring; 0it scores at init")
     dense_layers: tuple[str, ...] = setting((), help="a layer never pruned, e.g. output", flag="--dense-layer",
                                             repeat=True, metavar="LAYER")

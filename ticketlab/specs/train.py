@@ -43,10 +43,9 @@ class TrainSpec(Spec):
 
     def __post_init__(self) -> None:
         from ..data.registry import dataset_names
-        from ..models.naming import is_valid_model_name, model_patterns
+        from ..models.naming import parse_model_name
 
-        if not is_valid_model_name(self.model):
-            raise UnknownNameError("model", self.model, model_patterns())
+        parse_model_name(self.model)  # an unknown or malformed name: what is valid, and the family's fix
         if self.dataset not in dataset_names():
             raise UnknownNameError("dataset", self.dataset, dataset_names())
         if self.optimizer not in OPTIMIZERS:
