@@ -42,3 +42,29 @@ def _write(folder, spec):
     path = folder / "imp.yaml"
     path.write_text(yaml.safe_dump(spec.to_dict()))
     return str(path)
+
+
+def test_a_source_runs_inside_its_readers_lock_and_lifecycle(tmp_path, monkeypatch):
+    """The IMP run an LMC study reads is run by the orchestrator, inside the study's lock:
+    a second process with wait=False fails on that lock at once, before training the
+    source; and a source that fails marks the study failed too."""
+    import ticketlab
+    import ticketlab.methods.imp
+    from ticketlab.core.errors import RunLockedError
+    imp = ImpSpec(train=TRAIN.replace(duration="2it"), levels=1)
+    lmc = LmcSpec(source=imp, level=1, points=3)
+    store = RunStore(tmp_path)
+    held = store.run_dir(lmc)
+    held.create()
+    with held.lock:
+        with pytest.raises(RunLockedError):
+            ticketlab.run(lmc, runs_dir=tmp_path, wait=False)
+    assert not store.run_dir(imp).path.exists(), "the source was not started"
+
+    def broken(spec, run, ctx):
+        raise RuntimeError("the source broke")
+
+    monkeypatch.setattr(ticketlab.methods.imp, "run_imp", broken)
+    with pytest.raises(RuntimeError, match="the source broke"):
+        ticketlab.run(lmc, runs_dir=tmp_path)
+    assert store.run_dir(imp).status() == store.run_dir(lmc).status() == "failed"

@@ -37,9 +37,6 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     from ..train.device import resolve_device
 
     spec.preflight()
-    sources = finished_sources(spec, store, dict(data_dir=data_dir, device=device, progress=progress,
-                                                 checkpoint_every=checkpoint_every, batch=batch, record=record,
-                                                 compile=compile, precision=precision))
     progress = (progress or Progress()) if ddp.is_writer() else Progress()  # DDP: rank 0 reports
     run_dir.create()
     run_dir.lock.acquire(wait=wait, on_wait=progress.note)
@@ -50,9 +47,19 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart,
                          batch=batch and stacking_keeps(precision, ctx_device, progress), record=record,
-                         compile=compile, precision=precision, sources=sources)
+                         compile=compile, precision=precision)
         method = method_of(spec.kind)
-        execute([run_dir], store, ctx, lambda: [method.call("runner", spec, run_dir, ctx)])
+
+        def work() -> list[dict]:
+            # The runs the spec reads run inside its own run's lock and lifecycle: a second
+            # process with --no-wait fails on this run's lock at once, and a source that
+            # fails or is interrupted marks this run so too.
+            ctx.sources = finished_sources(spec, store, dict(
+                data_dir=data_dir, device=str(ctx.device), progress=ctx.progress, checkpoint_every=checkpoint_every,
+                batch=ctx.batch, record=record, compile=compile, precision=precision))
+            return [method.call("runner", spec, run_dir, ctx)]
+
+        execute([run_dir], store, ctx, work)
         return result_of(run_dir, reused=False)
     finally:
         run_dir.lock.release()
@@ -60,7 +67,8 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
 
 def finished_sources(spec: Spec, store: RunStore, options: dict) -> dict[str, RunDir]:
     """The run directories of the runs `spec` reads (`Spec.sources()`), each run first, or
-    resumed, if it has not finished: beside the spec's own run, with the same options
-    except `restart`, which concerns the spec's own run alone."""
+    resumed, if it has not finished: beside the spec's own run, with its options, except
+    `restart` and `wait`, which concern the spec's own run alone (a source another
+    process is running is waited for)."""
     return {name: store.open(run(source, runs_dir=store.root, **options).run_id)
             for name, source in spec.sources().items()}

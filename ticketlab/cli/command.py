@@ -69,9 +69,9 @@ class MethodCommand:
         return values
 
     def after_set(self, path: Path) -> bool:
-        """Whether a `many` flag's values (its field's default when it is not given) replace
-        the field after --set, so that --seeds wins over --set seed=N; a field without a
-        default is needed to build the spec at all, so it is set before."""
+        """Whether a `many` flag's values (its field's default when it is not given) are set
+        after --set (which then leaves them alone, `_set_touches`); a field without a default
+        is needed to build the spec at all, so it is set before."""
         return has_default(self._field(path))
 
     # The specs.
@@ -89,13 +89,13 @@ class MethodCommand:
         for flag in self.flags:  # not given, they still set the field's default after --set
             if flag.form == "many" and flag.path not in many and self.after_set(flag.path):
                 many[flag.path] = [default_of(flag.field)]
+        touched = self._set_touches(args, given_many)
         first = [(p, v) for p, v in many.items() if not self.after_set(p)]
-        last = [(p, v) for p, v in many.items() if self.after_set(p)]
+        last = [(p, v) for p, v in many.items() if self.after_set(p) and p not in touched]
         out = []
         for combo in itertools.product(*(v for _, v in first)):
             built = build(self.method.spec, {**values, **{p: x for (p, _), x in zip(first, combo)}}, ())
             spec = self._override(built, args)
-            last = self._set_wins(last, built, spec, given_many)
             for late in itertools.product(*(v for _, v in last)):
                 one = spec
                 for (path, _), value in zip(last, late):
@@ -103,19 +103,21 @@ class MethodCommand:
                 out.append(one)
         return out
 
-    def _set_wins(self, last, built: Spec, spec: Spec, given_many: set) -> list:
-        """A field that --set changed keeps its value when its list flag was not given (e.g.
-        `--set seed=3` alone: seed 3, not the default of --seeds); with both, which one
-        meant it is unclear, so that is refused."""
-        kept = []
-        for path, values in last:
-            if get(spec, path) == get(built, path):
-                kept.append((path, values))
-            elif path in given_many:
-                option = next(f.spelling for f in self.flags if f.path == path and f.form == "many")
-                name = ".".join(path)
-                raise TicketlabError(f"--set {name}=... and {option} both set {name}; give it once, with {option}.")
-        return kept
+    def _set_touches(self, args, given_many: set) -> set:
+        """The fields of `many` flags that --set names. Such a field keeps the --set value
+        when its list flag was not given (`--set seed=3` alone: seed 3, not the default of
+        --seeds); with both, which one was meant is unclear, so that is refused."""
+        keys = {item.partition("=")[0].strip().replace("-", "_") for item in args.overrides}
+        touched = set()
+        for flag in (f for f in self.flags if f.form == "many"):
+            name = ".".join(flag.path)
+            if not {name, flag.path[-1]} & keys:
+                continue
+            if flag.path in given_many:
+                raise TicketlabError(f"--set {name}=... and {flag.spelling} both set {name}; give it once, with "
+                                     f"{flag.spelling}.")
+            touched.add(flag.path)
+        return touched
 
     def _field(self, path: Path) -> dataclasses.Field:
         return next(f.field for f in self.flags if f.path == path)

@@ -8,14 +8,6 @@ from .command import MethodCommand
 from .common import batch_flag
 
 
-class TrainCommand(MethodCommand):
-    """`ticketlab train`: the spec is the training itself, so --set seed=N is a setting like
-    any other and wins over --seeds (in a method's command the listed seeds win)."""
-
-    def after_set(self, path) -> bool:
-        return False
-
-
 class ImpCommand(MethodCommand):
     """`ticketlab imp`: --batch is also spelled --batch-controls."""
 

@@ -52,6 +52,6 @@ register_method(Method("rtl_inr", InrSpec, _HERE + "rtl_inr:run_rtl_inr", export
 register_method(Method(
     "train", TrainSpec, _HERE + "train:run_train", batched=_HERE + "train:run_train_batched",
     batch_key=_HERE + "train:batch_key", points=_READ + "train_points", curves=("dense",),
-    help="train a dense network (one run per seed)", cli=_CLI + "TrainCommand", batch="the seeds"))
+    help="train a dense network (one run per seed)", batch="the seeds"))
 
 __all__ = ["METHODS", "Method", "Point", "curve_order", "method_of", "methods_with", "register_method"]
