@@ -104,7 +104,7 @@ def test_functions_by_module_path_resolve_on_first_use(scratch_tables):
     torch.manual_seed(0)
     model = build_model("tiny_mlp_16", (1, 8, 8), 4)
     assert pai_mask("example_by_path", model, None, 0.3).equals(pai_mask("example_magnitude", model, None, 0.3))
-    with pytest.raises(TicketlabError, match="no_such_module_anywhere:score' cannot be loaded"):
+    with pytest.raises(TicketlabError, match="no_such_module_anywhere:score' names a module that cannot be found"):
         pai_mask("example_missing", model, None, 0.3)
     with pytest.raises(TicketlabError, match="'module:function' string"):
         register_scorer("example_malformed", "no colon here")

@@ -7,7 +7,7 @@ from ..core.progress import Progress
 from ..methods import method_of
 from ..specs import Spec
 from ..store import RunStore
-from ..train import ddp
+from ..core.ranks import world_size
 from ..train.options import check_options
 from .lifecycle import execute, stacking_keeps, untouched
 from .results import RunResult, result_of
@@ -25,7 +25,7 @@ def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathL
     check_options(options.get("compile"), options.get("precision", "auto"))
     done: dict[str, RunResult] = {}
     batch = batch and stacking_keeps(options.get("precision", "auto"), options.get("device"), options.get("progress"))
-    if batch and ddp.world_size() == 1:  # under torchrun each run goes through DDP instead
+    if batch and world_size() == 1:  # under torchrun each run goes through DDP instead
         for group in _batch_groups(specs, RunStore(runs_dir)):
             done.update((r.run_id, r) for r in _run_group(group, runs_dir=runs_dir, **options))
     return [done.get(s.run_id) or run(s, runs_dir=runs_dir, batch=batch, **options) for s in specs]

@@ -7,6 +7,7 @@ from ..core.progress import Progress
 from ..methods import method_of
 from ..specs import Spec
 from ..store import RunDir, RunStore
+from ..core.ranks import is_writer
 from ..train import ddp
 from ..train.options import check_options
 from .lifecycle import execute, stacking_keeps
@@ -37,7 +38,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     from ..train.device import resolve_device
 
     spec.preflight()
-    progress = (progress or Progress()) if ddp.is_writer() else Progress()  # DDP: rank 0 reports
+    progress = (progress or Progress()) if is_writer() else Progress()  # DDP: rank 0 reports
     run_dir.create()
     run_dir.lock.acquire(wait=wait, on_wait=progress.note)
     try:

@@ -42,9 +42,9 @@ class MethodCommand:
         self.hand_written(parser, groups)
         add_flags(parser, [f for f in self.flags if f not in training], lambda flag: groups["settings"])
         common_flags(groups["running"])  # last, for the usage line; add_flags leaves their spellings free
-        if m.batch:
+        if m.batch_help:
             self.batch_flag(groups["running"])
-        parser.set_defaults(_handler=self.run)
+        parser.set_defaults(handler=self.run)
 
     def _length_flags(self, group) -> None:
         """--epochs N or --steps N set the training's duration."""
@@ -56,8 +56,8 @@ class MethodCommand:
                             help="training length in iterations")
 
     def batch_flag(self, group) -> None:
-        """--batch, for a method that declares what it stacks (`Method.batch`)."""
-        batch_flag(group, self.method.batch)
+        """--batch, for a method that declares what it stacks (`Method.batch_help`)."""
+        batch_flag(group, self.method.batch_help)
 
     def hand_written(self, parser, groups: dict) -> None:
         """Add the flags no field makes (to `groups`: training, settings, running), after the

@@ -12,7 +12,7 @@ class ImpCommand(MethodCommand):
     """`ticketlab imp`: --batch is also spelled --batch-controls."""
 
     def batch_flag(self, group) -> None:
-        batch_flag(group, self.method.batch, "--batch-controls")
+        batch_flag(group, self.method.batch_help, "--batch-controls")
 
 
 class RtlCommand(MethodCommand):

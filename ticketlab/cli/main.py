@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         from ..core.registry import resolve_function
-        return resolve_function(args._handler, f"The {args.command} command")(args)
+        return resolve_function(args.handler, f"The {args.command} command")(args)
     except TicketlabError as err:
         return _error(err)
     except KeyboardInterrupt:

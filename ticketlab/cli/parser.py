@@ -2,7 +2,7 @@
 
 A method's subcommand is made from its registry entry and its spec's fields
 (`command.py`); the commands that are not methods are written out here. Each subcommand
-names its handler (`_handler`: a function, or "module:function" imported when called),
+names its handler (`handler`: a function, or "module:function" imported when called),
 so `main.py` dispatches without testing names and light commands import little.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _tools(sub) -> None:
     similar = sub.add_parser("similarity", help="Jaccard similarity of the masks of runs, and abrupt changes")
-    similar.set_defaults(_handler=_TOOLS + "similarity")
+    similar.set_defaults(handler=_TOOLS + "similarity")
     similar.add_argument("runs", nargs="+", help="runs with several masks: IMP seeds or controls, PaI/DST methods")
     similar.add_argument("-o", "--out", default="similarity", help="output folder (default ./similarity)")
     similar.add_argument("--factor", type=float, default=3.0, help="robust deviations that make a change abrupt (3)")
@@ -49,7 +49,7 @@ def _tools(sub) -> None:
     common_flags(similar, runs=False)
 
     export = sub.add_parser("export", help="write a ticket as a self-contained inference file (dense, csr, 2:4)")
-    export.set_defaults(_handler=_TOOLS + "export")
+    export.set_defaults(handler=_TOOLS + "export")
     export.add_argument("run", help="a finished run (id, unique prefix or directory)")
     where = export.add_mutually_exclusive_group()
     where.add_argument("--level", type=int, help="an IMP level")
@@ -59,14 +59,14 @@ def _tools(sub) -> None:
     common_flags(export, runs=False)
 
     robust = sub.add_parser("evaluate", help="clean and corrupted (-C) test accuracy of a run's stored models")
-    robust.set_defaults(_handler=_TOOLS + "evaluate")
+    robust.set_defaults(handler=_TOOLS + "evaluate")
     robust.add_argument("run", help="any finished run (id, unique prefix or directory)")
     robust.add_argument("--unit", help="only this unit and those below it, e.g. level_03")
     robust.add_argument("--ood-size", type=int, default=0, help="test images per corrupted set (default: all)")
     common_flags(robust)
 
     report = sub.add_parser("report", help="tables and accuracy-vs-density plot of finished runs")
-    report.set_defaults(_handler=_TOOLS + "report")
+    report.set_defaults(handler=_TOOLS + "report")
     report.add_argument("runs", nargs="+", help="run ids (or unique prefixes, or directories)")
     report.add_argument("-o", "--out", default="report", help="output folder (default ./report)")
     report.add_argument("--metric", default="test_accuracy",
@@ -74,12 +74,12 @@ def _tools(sub) -> None:
     common_flags(report, runs=False)
 
     run = sub.add_parser("run", help="run any experiment from a YAML config file")
-    run.set_defaults(_handler=_TOOLS + "run_config")
+    run.set_defaults(handler=_TOOLS + "run_config")
     run.add_argument("config")
     common_flags(run)
 
     sweep = sub.add_parser("sweep", help="run every point of a sweep file (local processes or Ray)")
-    sweep.set_defaults(_handler=_TOOLS + "sweep")
+    sweep.set_defaults(handler=_TOOLS + "sweep")
     sweep.add_argument("sweep_file", metavar="SWEEP.yaml", help="a base experiment and axes (docs/scaling.md)")
     sweep.add_argument("--backend", default="local", help="local (a process per run, default), ray, or serial")
     sweep.add_argument("--address", help="a running Ray cluster (HOST:PORT, ray://HOST:PORT or auto); "
@@ -98,15 +98,15 @@ def _tools(sub) -> None:
     common_flags(sweep, runs=False)
 
     runs = sub.add_parser("runs", help="table of runs from the index")
-    runs.set_defaults(_handler=_LISTING + "runs")
+    runs.set_defaults(handler=_LISTING + "runs")
     runs.add_argument("--kind", help="only runs of this experiment kind")
     runs.add_argument("--status", help="only runs with this status (finished, running, failed, ...)")
     common_flags(runs, runs=False)
 
     show = sub.add_parser("show", help="one run's spec, status and metrics")
-    show.set_defaults(_handler=_LISTING + "show")
+    show.set_defaults(handler=_LISTING + "show")
     show.add_argument("run", help="run id, unique prefix of its hash, or directory")
     common_flags(show, runs=False)
 
     for name, what in (("models", "model names"), ("datasets", "dataset names and shapes")):
-        sub.add_parser(name, help=f"list {what}").set_defaults(_handler=_LISTING + name)
+        sub.add_parser(name, help=f"list {what}").set_defaults(handler=_LISTING + name)

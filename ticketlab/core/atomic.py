@@ -6,7 +6,7 @@ half-written file that looks whole, even after SIGKILL or a power cut.
 This module is the one place that changes files for the store, which makes it the place
 where a multi-process (DDP) job is kept to one writer: rank 0 writes, the other ranks
 serialize into os.devnull and change nothing, and all ranks take each change together
-(`scale.distributed.file_change`), so they always see the same files.
+(`core.ranks.file_change`), so they always see the same files.
 """
 from __future__ import annotations
 

@@ -57,9 +57,14 @@ def resolve_function(target: str | Callable, what: str) -> Callable:
         found: object = importlib.import_module(module)
         for part in attribute.split("."):
             found = getattr(found, part)
-    except (ImportError, AttributeError) as error:
-        raise TicketlabError(f"{what} '{target}' cannot be loaded ({type(error).__name__}: {error}); "
-                             "check the module and function names.") from error
+    except ModuleNotFoundError as error:
+        if error.name != module and not module.startswith(f"{error.name}."):
+            raise  # the module exists but needs one that is missing: that module's own error
+        raise TicketlabError(f"{what} '{target}' names a module that cannot be found ({error}); check the "
+                             "module name, and that its package is installed or on the path.") from error
+    except AttributeError as error:
+        raise TicketlabError(f"{what} '{target}': the module has no '{attribute}' ({error}); check the "
+                             "function name.") from error
     if not callable(found):
         raise TicketlabError(f"{what} '{target}' names a {type(found).__name__}, not a function.")
     return found

@@ -21,20 +21,20 @@ register_method(Method(
     points=_READ + "imp_points", variant=_READ + "imp_variant", masks=_READ + "imp_masks", report=True,
     curves=("imp", "reinit", "random", "random_global", "random_uniform", "oneshot"),
     help="iterative magnitude pruning with rewinding and controls", cli=_CLI + "ImpCommand",
-    batch="the seeds level by level, and each level's controls,"))
+    batch_help="the seeds level by level, and each level's controls,"))
 register_method(Method(
     "pai", PaiSpec, _HERE + "pai:run_pai", batched=_HERE + "pai:run_pai_batched", batch_key=_HERE + "pai:batch_key",
-    points=_READ + "baseline_points", masks=_READ + "single_mask", report=True,
+    points=_READ + "baseline_points", masks=_READ + "baseline_mask", report=True,
     curves=("snip", "grasp", "synflow", "random_init"),
-    help="prune at initialization (SNIP, GraSP, SynFlow, random), then train", batch="the densities and seeds"))
+    help="prune at initialization (SNIP, GraSP, SynFlow, random), then train", batch_help="the densities and seeds"))
 register_method(Method("dst", DstSpec, _HERE + "dst:run_dst", points=_READ + "baseline_points",
-                       masks=_READ + "single_mask", report=True, curves=("set", "rigl"),
+                       masks=_READ + "baseline_mask", report=True, curves=("set", "rigl"),
                        help="dynamic sparse training (SET, RigL)"))
 register_method(Method("rst", RstSpec, _HERE + "rst:run_rst", points=_READ + "rst_points", report=True,
                        curves=("rst", "rst_scratch"),
                        help="dual lottery tickets: random sparse network transformation"))
 register_method(Method("elastic", ElasticSpec, _HERE + "elastic:run_elastic", points=_READ + "elastic_points",
-                       masks=_READ + "single_mask", report=True,
+                       masks=_READ + "elastic_mask", report=True,
                        curves=("elastic", "elastic_shuffled", "elastic_reinit", "elastic_random"),
                        help="elastic tickets: move an IMP ticket to another depth (E-LTH)"))
 register_method(Method("lmc", LmcSpec, _HERE + "lmc:run_lmc",
@@ -46,12 +46,12 @@ register_method(Method("rtl", RtlSpec, _HERE + "rtl:run_rtl", masks=_READ + "rtl
                        after_run="ticketlab.analysis.rtl_table:after_run",
                        help="Routing the Lottery: one ticket per class, cluster or environment",
                        cli=_CLI + "RtlCommand",
-                       batch="each extraction round's subsets and the independent-models baseline"))
+                       batch_help="each extraction round's subsets and the independent-models baseline"))
 register_method(Method("rtl_inr", InrSpec, _HERE + "rtl_inr:run_rtl_inr", exportable=False,
                        help="Routing the Lottery on an image (implicit neural representation)"))
 register_method(Method(
     "train", TrainSpec, _HERE + "train:run_train", batched=_HERE + "train:run_train_batched",
     batch_key=_HERE + "train:batch_key", points=_READ + "train_points", curves=("dense",),
-    help="train a dense network (one run per seed)", batch="the seeds"))
+    help="train a dense network (one run per seed)", batch_help="the seeds"))
 
 __all__ = ["METHODS", "Method", "Point", "curve_order", "method_of", "methods_with", "register_method"]

@@ -56,7 +56,7 @@ class Method:
     # The command line: a subcommand whose flags come from the spec's fields (`specs/fields.py`).
     command: str | None = None     # its name; None: the kind with '-' for '_'; "": no subcommand
     help: str = ""                 # the subcommand's one-line help
-    batch: str = ""                # what its --batch trains as one stacked computation; "": no --batch
+    batch_help: str = ""           # what its --batch trains as one stacked computation; "": no --batch
     cli: Hook = None               # a `cli.command.MethodCommand` subclass: hand-written flags, own spec building
 
     def __post_init__(self) -> None:
@@ -89,6 +89,10 @@ def register_method(method: Method) -> Method:
     for hook in HOOKS:
         if getattr(method, hook) is not None or hook == "runner":
             check_function(getattr(method, hook), f"The {method.kind} method's {hook}")
+    if (method.batched is None) != (method.batch_key is None):
+        raise TicketlabError(f"The {method.kind} method gives {'batched' if method.batched else 'batch_key'} "
+                             "without the other: a batched runner needs the key that says which runs may share "
+                             "it, and a key needs the runner.")
     if method.spec.kind != method.kind:
         raise TicketlabError(f"The method '{method.kind}' runs specs of kind '{method.spec.kind}'; the two names "
                              "must be the same.")

@@ -91,11 +91,18 @@ def rtl_masks(run: RunDir) -> list[tuple]:
     return out
 
 
-def single_mask(run: RunDir) -> list[tuple]:
-    """pai, dst and elastic runs: the one mask the run trained under."""
+def baseline_mask(run: RunDir) -> list[tuple]:
+    """pai and dst runs: the one mask the run trained under, named by its method."""
+    return _one_mask(run, run.spec.method)
+
+
+def elastic_mask(run: RunDir) -> list[tuple]:
+    return _one_mask(run, "elastic")
+
+
+def _one_mask(run: RunDir, name: str) -> list[tuple]:
     if not run.has("mask.safetensors"):
         return []
     mask = run.load_mask("mask.safetensors")
-    name = getattr(run.spec, "method", run.spec.kind)
     return [(mask.density(), None, f"{name} s{_seed(run)}", mask)]
 

@@ -1,5 +1,6 @@
-"""What both routed methods (`rtl`, `rtl_inr`) share and read back: one extraction round,
-a dense network's penultimate features, and a finished level's routed network."""
+"""Routing the Lottery's parts outside its job: one extraction round (which `rtl_inr`
+uses too), a dense network's penultimate features (for `cluster:K:features`), and a
+finished level's routed network (`ticketlab.load_routed`)."""
 from __future__ import annotations
 
 import math

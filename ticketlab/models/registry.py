@@ -8,7 +8,7 @@ from ticketlab.core.errors import ModelShapeError, TicketlabError
 from .base import TicketModel
 from .families import FAMILIES
 from .init import initialize
-from .naming import is_valid_model_name, parse_model_name  # noqa: F401 (re-exported)
+from .naming import parse_model_name
 from .shapes import misfit
 from ..core.registry import resolve_function
 

@@ -2,8 +2,8 @@
 pruning at initialization (SNIP, GraSP, SynFlow, or any scorer given to `register_scorer`)
 and the drop/grow rules of SET and RigL.
 
-The names specs check (`names.py`, `registry.py`, `layers.py`, `plan.py`) import no
-torch; the rest loads on first use.
+The names specs check (`names.py`, `registry.py`, `layers.py`) import no torch; the
+rest loads on first use.
 """
 from ..core.lazy import lazy_exports
 from .layers import parse_rates, resolve_layers

@@ -107,9 +107,9 @@ class Spec:
             if not sep or not key:
                 raise SpecError(f"Malformed --set '{item}': write key=value, e.g. --set lr=0.05.")
             changes[key] = yaml.safe_load(raw) if raw.strip() else ""
-        return self._apply(changes)
+        return self.apply(changes)
 
-    def _apply(self, changes: dict[str, Any]) -> "Spec":
+    def apply(self, changes: dict[str, Any]) -> "Spec":
         """Set fields; `train.lr` sets a nested spec's field, and a plain key that only a nested
         spec has (e.g. `lr` on an IMP spec) goes to that nested spec."""
         own = {f.name for f in dataclasses.fields(self)}
@@ -126,7 +126,7 @@ class Spec:
                 mine[key] = value
         data = {**self.canonical(), **mine}
         for name, sub_changes in inner.items():
-            data[name] = nested[name]._apply(sub_changes)
+            data[name] = nested[name].apply(sub_changes)
         return spec_from_dict(data, kind=self.kind)
 
 

@@ -52,7 +52,7 @@ class Sweep:
 
 def _with(base: Spec, point: dict[str, Any]) -> Spec:
     try:
-        return base._apply(dict(point))
+        return base.apply(dict(point))
     except SpecError as err:
         where = ", ".join(f"{k}={v!r}" for k, v in point.items())
         raise SpecError(f"Sweep point ({where}): {err}") from None
@@ -91,7 +91,7 @@ def sweep_from_dict(data: Any, where: str = "the sweep", folder: Path | None = N
 def _check_axis(base: Spec, name: str, value: Any, where: str) -> None:
     """An axis must name a field of the base spec (or of its nested training spec)."""
     try:
-        base._apply({name: value})
+        base.apply({name: value})
     except SpecError as err:
         if "Unknown" in str(err):
             raise SpecError(f"{where}: axis '{name}' is not a field of a {base.kind} spec. {err}") from None

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..core.errors import SpecError, TicketlabError
-from ..core.ranks import active, is_writer, local_rank, rank, world_size  # noqa: F401 (the job's identity, here too)
+from ..core.ranks import active, is_writer, local_rank, rank, world_size
 
 if TYPE_CHECKING:
     import torch
