@@ -150,3 +150,14 @@ def test_source_files_are_small():
 ])
 def test_the_circle_finder_finds_circles(probe, expected):
     assert circles(probe) == expected
+
+
+def test_every_method_entry_names_functions_that_exist():
+    """Entries name their functions as strings, which no import check sees: each must resolve."""
+    from ticketlab.core.registry import resolve_function
+    from ticketlab.methods import METHODS
+    from ticketlab.methods.entry import HOOKS
+    for method in METHODS.values():
+        for hook in HOOKS:
+            if getattr(method, hook) is not None:
+                assert callable(resolve_function(getattr(method, hook), f"{method.kind}.{hook}"))
