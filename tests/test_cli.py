@@ -52,6 +52,8 @@ def test_run_config_file_with_overrides(capsys, runs_dir, tmp_path):
     (["train", "--model", "vgg16", "--dataset", "synthetic", "--epochs", "1"], "vgg16"),
     (["show", "nosuchrun"], "No run"),
     (["run", "missing.yaml"], "No config file"),
+    (["imp", *TINY, "--set", "train=foo"], "Setting 'train' is a nested train spec"),
+    (["lmc", "/", "--level", "1"], "/ is not a run directory"),
 ])
 def test_bad_input_is_one_paragraph_and_exit_2(capsys, runs_dir, args, message):
     code, out, err = cli(capsys, *args)

@@ -283,3 +283,11 @@ def test_rtl_batched_matches_the_unbatched_run(finished, tmp_path):
         assert agree / total > 0.999, "magnitude ties may flip a few weights, no more"
         assert b["multiple"]["balanced_accuracy"] == pytest.approx(a["multiple"]["balanced_accuracy"], abs=0.02)
         assert b["rtl"]["balanced_accuracy"] == pytest.approx(a["rtl"]["balanced_accuracy"], abs=0.02)
+
+
+def test_load_routed_refuses_a_run_of_another_kind(tmp_path):
+    import ticketlab
+    from ticketlab.core.errors import TicketlabError
+    done = ticketlab.run(TrainSpec(model="mlp_16", dataset="synthetic", duration="2it"), runs_dir=tmp_path)
+    with pytest.raises(TicketlabError, match="reads the levels of an rtl run; train-.* is a train run"):
+        ticketlab.load_routed(done.run_id, 0, runs_dir=tmp_path)

@@ -7,9 +7,11 @@ import math
 
 import torch
 
+from ..core.errors import TicketlabError
 from ..models import build_model
 from ..prune.magnitude import smallest_to_remove
 from ..sparse import Mask
+from ..specs import RtlSpec
 from ..store import RunDir
 from ..train.routed import RoutedNet
 
@@ -29,6 +31,8 @@ def prune_round(mask: Mask, weights: dict, names: list[str], target: int, fracti
 def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> RoutedNet:
     """The trained RTL network of one level: `predict(x, context)` routes by subset id."""
     spec = run.spec
+    if not isinstance(spec, RtlSpec):
+        raise TicketlabError(f"load_routed reads the levels of an rtl run; {run.run_id} is a {spec.kind} run.")
     unit = run.level(level)
     tensors = unit.load_tensors("masks.safetensors", device)
     k = 1 + max(int(n.split("/", 1)[0]) for n in tensors)

@@ -224,7 +224,12 @@ def _stale_versions(data: Any, kind: str | None, where: str) -> list[tuple[str, 
 def _coerce(name: str, value: Any, hint: Any) -> Any:
     """Convert YAML/CLI values to the field's declared type, or say what was expected."""
     if isinstance(hint, type) and issubclass(hint, Spec):
-        return value if isinstance(value, Spec) else spec_from_dict(value, kind=hint.kind)
+        if isinstance(value, Spec):
+            return value
+        if not isinstance(value, dict):
+            raise SpecError(f"Setting '{name}' is a nested {hint.kind} spec: give its fields (e.g. --set "
+                            f"{name}.FIELD=VALUE, or a mapping under '{name}:' in a config file), not {value!r}.")
+        return spec_from_dict(value, kind=hint.kind)
     args = [a for a in typing.get_args(hint) if a is not type(None)]
     optional = type(None) in typing.get_args(hint)
     if value is None and optional:

@@ -42,6 +42,9 @@ class RunStore:
     def open(self, run_id: str) -> RunDir:
         """The run whose id (or unique id prefix, or directory path) is given."""
         path = Path(run_id)
+        if path.is_absolute() and not (path / "spec.json").exists():
+            raise TicketlabError(f"{path} is not a run directory (it holds no spec.json). Give a run's id, an id "
+                                 "prefix or its directory; list runs with `ticketlab runs`.")
         if not (path.is_dir() and (path / "spec.json").exists()):
             matches = sorted(p for p in self.root.glob(f"{run_id}*") if (p / "spec.json").exists())
             if not matches:
