@@ -18,3 +18,18 @@ def tiny_spec() -> TrainSpec:
     """A few dozen SGD steps of a small MLP on the synthetic dataset: under a second."""
     return TrainSpec(model="mlp_32", dataset="synthetic", duration="6ep", batch_size=32, lr=0.05,
                      momentum=0.9, eval_every="2ep")
+
+
+@pytest.fixture
+def restore_tables():
+    """Put back, after the test, every registry table given to the returned function, so
+    that what a test registers never reaches the next one."""
+    saved = []
+
+    def keep(*tables: dict) -> None:
+        saved.extend((table, dict(table)) for table in tables)
+
+    yield keep
+    for table, before in saved:
+        table.clear()
+        table.update(before)

@@ -59,12 +59,9 @@ def test_registered_sizes_match_what_loads():
 
 
 @pytest.fixture
-def scratch_entries():
+def scratch_entries(restore_tables):
     from ticketlab.data.registry import ENTRIES
-    before = dict(ENTRIES)
-    yield
-    ENTRIES.clear()
-    ENTRIES.update(before)
+    restore_tables(ENTRIES)
 
 
 def test_a_registered_dataset_loads_and_a_local_only_one_is_never_downloaded(scratch_entries, tmp_path):

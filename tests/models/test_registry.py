@@ -131,12 +131,9 @@ def test_initialization(name):
 
 
 @pytest.fixture
-def scratch_families():
+def scratch_families(restore_tables):
     from ticketlab.models.families import FAMILIES
-    before = dict(FAMILIES)
-    yield
-    FAMILIES.clear()
-    FAMILIES.update(before)
+    restore_tables(FAMILIES)
 
 
 def test_a_family_registers_and_builds_by_module_path(scratch_families):
@@ -150,7 +147,7 @@ def test_a_family_registers_and_builds_by_module_path(scratch_families):
     assert build_model("test_wide_mlp", (5,), 3).fc_layers[0].weight.shape == (8, 5)
     register_model_family("test_missing", lambda n: 1 if n == "test_missing_1" else None,
                           "ticketlab.models.no_such_module:build", ["test_missing_1"])
-    with pytest.raises(TicketlabError, match="'ticketlab.models.no_such_module:build' cannot be loaded"):
+    with pytest.raises(TicketlabError, match="'ticketlab.models.no_such_module:build' names a module that cannot be found"):
         build_model("test_missing_1", (5,), 3)
 
 

@@ -135,3 +135,11 @@ def test_registering_and_checking_names_imports_no_torch():
             "density=0.5); assert 'torch' not in sys.modules, 'torch was imported'")
     done = subprocess.run([sys.executable, "-c", code, str(HERE)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_plugin_module_that_imports_a_missing_package_says_which(tmp_path, monkeypatch):
+    from ticketlab.core.registry import resolve_function
+    (tmp_path / "needs_missing.py").write_text("import not_installed_anywhere\n\ndef score(m, w, b):\n    return w\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(TicketlabError, match="its module imports 'not_installed_anywhere', which cannot be found"):
+        resolve_function("needs_missing:score", "A scorer")

@@ -198,11 +198,8 @@ def test_cuda_masks_stay_on_the_model_device(method):
 
 
 @pytest.fixture
-def scratch_scorers():
-    before = dict(SCORERS)
-    yield
-    SCORERS.clear()
-    SCORERS.update(before)
+def scratch_scorers(restore_tables):
+    restore_tables(SCORERS)
 
 
 def magnitude(model, weights, batches):

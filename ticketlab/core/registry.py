@@ -58,8 +58,9 @@ def resolve_function(target: str | Callable, what: str) -> Callable:
         for part in attribute.split("."):
             found = getattr(found, part)
     except ModuleNotFoundError as error:
-        if error.name != module and not module.startswith(f"{error.name}."):
-            raise  # the module exists but needs one that is missing: that module's own error
+        if error.name != module and not module.startswith(f"{error.name}."):  # found, but it imports a missing one
+            raise TicketlabError(f"{what} '{target}': its module imports '{error.name}', which cannot be found; "
+                                 "install it, or fix that import.") from error
         raise TicketlabError(f"{what} '{target}' names a module that cannot be found ({error}); check the "
                              "module name, and that its package is installed or on the path.") from error
     except AttributeError as error:
