@@ -170,3 +170,11 @@ def test_bad_values_of_generated_flags_are_one_paragraph(runs_dir, capsys):
     with pytest.raises(SystemExit) as done:  # a bad scalar is argparse's: usage, then the error
         main(["toy", *T, "--my-flag", "three"])
     assert done.value.code == 2 and "argument --my-flag: invalid int value" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["show", "imp"])
+def test_a_method_may_not_take_a_command_that_exists(restore_tables, capsys, command):
+    restore_tables(METHODS)
+    METHODS["toy_clash"] = dataclasses.replace(METHODS["toy"], kind="toy_clash", command=command)
+    assert main(["runs"]) == 2
+    assert f"The command '{command}' of the method 'toy_clash' is taken already" in capsys.readouterr().err

@@ -14,7 +14,6 @@ from .common import common_flags, speed_flags
 
 _TOOLS = "ticketlab.cli.tools:"
 _LISTING = "ticketlab.cli.listing:command_"
-TOOLS = ("similarity", "export", "evaluate", "report", "run", "sweep", "runs", "show", "models", "datasets")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,11 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="ticketlab", description="A laboratory for lottery-ticket research.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    tools = argparse.ArgumentParser().add_subparsers()  # the other commands' names, which methods may not take
+    _tools(tools)
     taken = {}
     for method in METHODS.values():
         if not method.command:
             continue
-        if method.command in taken or method.command in TOOLS:
+        if method.command in taken or method.command in tools.choices:
             raise TicketlabError(f"The command '{method.command}' of the method '{method.kind}' is taken already "
                                  f"(by {taken.get(method.command, 'a built-in command')}); give its entry another "
                                  "command.")
