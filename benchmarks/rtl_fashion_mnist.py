@@ -47,7 +47,7 @@ def sweep_plot(results: list[dict], path) -> dict:
     mean = lambda f: [statistics.mean(f(r["levels"][i]) for r in results) for i in range(len(sparsities))]  # noqa
     accuracy = mean(lambda lv: lv["rtl"]["balanced_accuracy"])
     score = mean(lambda lv: lv["similarity"]["mean_score"])
-    flags = collapse_steps(score)
+    flags = collapse_steps(score, sparsities)
     drops = [accuracy[i] - accuracy[i + 1] for i in range(len(accuracy) - 1)]
     worst = max(range(len(drops)), key=drops.__getitem__)
     fig = Figure(figsize=(7, 4.2))

@@ -30,15 +30,60 @@ def test_jaccard_is_one_for_equal_masks_and_zero_for_disjoint_ones():
 
 
 def test_collapse_detector_flags_an_abrupt_change_either_way_and_stays_quiet_on_smooth_paths():
-    assert collapse_steps([0.9, 0.88, 0.86, 0.84, 0.5, 0.48, 0.46]) == [3]
-    assert collapse_steps([0.30, 0.31, 0.32, 0.33, 0.71, 0.72]) == [3], "a sudden rise is flagged too"
-    assert collapse_steps([0.9 - 0.05 * i for i in range(10)]) == [], "linear"
-    assert collapse_steps([0.9 - 0.004 * i * i for i in range(10)]) == [], "smoothly accelerating"
+    even = [i / 10 for i in range(10)]  # on an even grid slopes are the steps, scaled alike
+    assert collapse_steps([0.9, 0.88, 0.86, 0.84, 0.5, 0.48, 0.46], even[:7]) == [3]
+    assert collapse_steps([0.30, 0.31, 0.32, 0.33, 0.71, 0.72], even[:6]) == [3], "a sudden rise is flagged too"
+    assert collapse_steps([0.9 - 0.05 * i for i in range(10)], even) == [], "linear"
+    assert collapse_steps([0.9 - 0.004 * i * i for i in range(10)], even) == [], "smoothly accelerating"
     noisy = [0.8, 0.79, 0.805, 0.785, 0.79, 0.78]
-    assert collapse_steps(noisy) == [], "small jitter is not a collapse"
-    assert collapse_steps([0.5, 0.4]) == [], "one step has nothing to compare with"
-    assert collapse_steps([0.6, 0.59, 0.05]) == [1], "three points (the default RTL sparsities) can flag a jump"
-    assert collapse_steps([0.6, 0.58, 0.55]) == []
+    assert collapse_steps(noisy, even[:6]) == [], "small jitter is not a collapse"
+    assert collapse_steps([0.5, 0.4], [0.25, 0.5]) == [], "one step has nothing to compare with"
+    rtl = [0.25, 0.5, 0.75]  # the default RTL sparsities
+    assert collapse_steps([0.6, 0.59, 0.05], rtl) == [1], "three points can flag a jump"
+    assert collapse_steps([0.6, 0.58, 0.55], rtl) == []
+    with pytest.raises(ValueError, match="sparsities"):
+        collapse_steps([0.6, 0.58, 0.55], rtl[:2])
+
+
+BENCHMARK_GRID = [0.25, 0.5, 0.75, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98]  # benchmarks/rtl_fashion_mnist.py
+UNEVEN_GRID = [0.1, 0.2, 0.5, 0.6, 0.8, 0.82, 0.9, 0.99]
+
+
+def path(grid, slope_at, start=0.9):
+    """Scores from `start` whose step i has slope slope_at(i, mid sparsity of the step)."""
+    out = [start]
+    for i, (s, t) in enumerate(zip(grid, grid[1:])):
+        out.append(out[-1] + slope_at(i, (s + t) / 2) * (t - s))
+    return out
+
+
+@pytest.mark.parametrize("grid", [BENCHMARK_GRID, UNEVEN_GRID], ids=["benchmark grid", "uneven grid"])
+def test_collapse_detector_judges_the_path_not_the_spacing_of_its_grid(grid):
+    for sign in (-1, 1):  # the score falling (images) or rising (the paper's classes)
+        linear = [0.5 + sign * 0.4 * s for s in grid]
+        assert collapse_steps(linear, grid) == [], "a linear path on a wide-then-narrow grid"
+        curved = [0.5 + sign * 0.3 * s * s for s in grid]
+        assert collapse_steps(curved, grid) == [], "gently accelerating"
+        bent = [0.5 + sign * 0.4 * s ** 0.5 for s in grid]
+        assert collapse_steps(bent, grid) == [], "gently decelerating"
+        for k in range(len(grid) - 1):  # one step four times as steep as the rest of the path
+            broken = path(grid, lambda i, _: sign * 0.8 * (4 if i == k else 1))
+            assert collapse_steps(broken, grid, min_jump=0.01) == [k], (sign, k)
+
+
+def test_collapse_detector_flags_a_break_on_the_last_narrow_step_but_not_noise_there():
+    # the shape of the benchmark's measured path: slopes steepening smoothly towards 98%
+    smooth = path(BENCHMARK_GRID, lambda _, mid: -0.06 / (1 - mid))
+    assert collapse_steps(smooth, BENCHMARK_GRID) == []
+    assert collapse_steps([1 - v for v in smooth], BENCHMARK_GRID) == [], "the same path rising"
+    last = len(BENCHMARK_GRID) - 2  # 97% -> 98%
+    broken = path(BENCHMARK_GRID, lambda i, mid: -0.06 / (1 - mid) * (4 if i == last else 1))
+    assert collapse_steps(broken, BENCHMARK_GRID) == [last], "four times as steep over the last 1%"
+    assert collapse_steps([1 - v for v in broken], BENCHMARK_GRID) == [last]
+    jitter = smooth[:-1] + [smooth[-1] - 0.02]  # steep in slope, but 0.02 of score: below min_jump
+    assert collapse_steps(jitter, BENCHMARK_GRID) == []
+    assert collapse_steps(jitter, BENCHMARK_GRID, min_jump=0.01) == [last], "min_jump is a change of the score"
+    assert collapse_steps(smooth + [smooth[-1]], BENCHMARK_GRID + [0.98]) == [], "a step of no sparsity is left out"
 
 
 TRAIN = TrainSpec(model="mlp_32_16", dataset="synthetic", duration="2ep", batch_size=32, lr=0.05, momentum=0.9)

@@ -114,6 +114,29 @@ def test_controls(runs_dir):
     assert set(init) >= set(ticket)
 
 
+def test_the_reinit_control_draws_from_the_spec_s_init(runs_dir):
+    train = TRAIN.replace(model="mlp_256_128", duration="4it", init="xavier_normal")
+    spec = imp(train=train, levels=1, controls=("reinit",))
+    run = run_and_open(spec, runs_dir)
+    init = run.load_tensors("init.safetensors")  # the ticket's theta_0
+    trainer, mask = ImpJob(spec, run, RunContext(device=torch.device("cpu"))).control_trainer(1, "reinit")
+    start = {n: v.detach() for n, v in trainer.model.state_dict().items()}
+    assert mask.jaccard(run.child("level_01").load_mask("mask.safetensors")) == 1, "the ticket's mask"
+    for name, weight in init.items():
+        if name.endswith(".bias"):
+            assert torch.all(weight == 0) and torch.all(start[name] == 0), name  # xavier: zero biases
+            continue
+        fan_out, fan_in = weight.shape
+        xavier = (2 / (fan_in + fan_out)) ** 0.5
+        kept = start[name][mask[name]] if name in mask else start[name]
+        assert float(weight.std()) == pytest.approx(xavier, rel=0.1), name
+        assert float(kept.std()) == pytest.approx(float(weight.std()), rel=0.1), name
+        assert not torch.equal(start[name], weight * mask[name] if name in mask else weight), "fresh weights"
+    # the first layer (64 -> 256) tells the two apart: xavier's std is less than half of kaiming's there
+    first = start["fc_layers.0.weight"][mask["fc_layers.0.weight"]]
+    assert float(first.std()) < 0.6 * (2 / 64) ** 0.5
+
+
 def test_each_level_is_its_own_resumable_unit(runs_dir):
     spec = imp(levels=2)
     run = run_and_open(spec, runs_dir)

@@ -291,3 +291,16 @@ def test_load_routed_refuses_a_run_of_another_kind(tmp_path):
     done = ticketlab.run(TrainSpec(model="mlp_16", dataset="synthetic", duration="2it"), runs_dir=tmp_path)
     with pytest.raises(TicketlabError, match="reads the levels of an rtl run; train-.* is a train run"):
         ticketlab.load_routed(done.run_id, 0, runs_dir=tmp_path)
+
+
+def test_every_baseline_starts_from_theta_0(tmp_path):
+    """The IMP-single baseline of a membership partition has a K-way head, drawn apart; every
+    other tensor is theta_0's (the paper: all methods share one init)."""
+    spec = RtlSpec(train=TRAIN, sparsities=(0.5,), extract_steps="2it")
+    run = RunStore(tmp_path).run_dir(spec)
+    run.create()
+    job = RtlJob(spec, run, _ctx())
+    single, head = job.single_model.state_dict(), job.model.output_name.rsplit(".", 1)[0] + "."
+    shared = [n for n in single if not n.startswith(head)]
+    assert shared and all(torch.equal(single[n], job.theta0[n]) for n in shared)
+    assert single[job.model.output_name].shape[0] == job.k != job.theta0[job.model.output_name].shape[0]

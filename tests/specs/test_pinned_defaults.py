@@ -21,7 +21,7 @@ PINNED = {
         "model": REQUIRED, "dataset": REQUIRED, "seed": 0, "duration": "10ep", "batch_size": 128,
         "optimizer": "sgd", "lr": 0.1, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0,
         "schedule": "constant", "milestones": (), "gamma": 0.1, "warmup": "0it", "augment": None,
-        "val_size": 0, "eval_every": "1ep", "data_seed": None,
+        "val_size": 0, "eval_every": "1ep", "data_seed": None, "init": "kaiming_normal",
     }),
     "imp": (1, {
         "train": REQUIRED, "levels": 10, "prune_fraction": 0.2, "scope": "global", "layer_rates": (),
@@ -51,7 +51,7 @@ PINNED = {
         "source": REQUIRED, "level": REQUIRED, "target": REQUIRED, "strategy": "append", "mapping": "",
         "shuffle_replicas": False, "target_dataset": "", "controls": (),
     }),
-    "rtl": (1, {
+    "rtl": (2, {
         "train": REQUIRED, "partition": "class", "groups": (), "sparsities": (0.25, 0.5, 0.75),
         "prune_fraction": 0.2, "prune_count": 0, "extract_steps": "300it", "severity": 3, "dense_layers": (),
         "baselines": True,

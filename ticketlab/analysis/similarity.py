@@ -1,6 +1,9 @@
 """Subnetwork similarity of finished runs: their masks grouped by architecture and density
 into a sparsity path, the members' scores at each point and the flagged collapses (the
 measures themselves are `sparse/similarity.py`), written as JSON, Markdown and a plot.
+Collapses are judged on the slope of the mean score against the points' sparsity
+(1 - density), so an uneven path (IMP levels, a hand-picked density grid) is judged by
+its shape, not by its spacing; `min_jump` is a change of the mean score itself.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ def similarity_path(groups: list[tuple[str, float, dict[str, Mask]]]) -> list[Pa
 
 def path_report(points: list[PathPoint], factor: float = 3.0, min_jump: float = 0.05) -> dict:
     """The JSON-able summary: per point the members' scores and the mean; the flagged steps."""
-    flagged = collapse_steps([p.mean_score for p in points], factor, min_jump)
+    flagged = collapse_steps([p.mean_score for p in points], [1 - p.density for p in points], factor, min_jump)
     return {"points": [{"key": p.key, "density": p.density, "members": p.names, "mean_score": p.mean_score,
                         "scores": dict(zip(p.names, p.scores)), "jaccard": p.matrix,
                         "layer_mean_jaccard": {layer: _off_diagonal_mean(m) for layer, m in p.layers.items()}}

@@ -48,9 +48,9 @@ from ..specs import RtlSpec
 from ..store import RunDir, Unit
 from ..train.routed import RoutedNet, train_routed, train_routed_stacked
 from ..sparse.similarity import collapse_steps, jaccard_matrix, member_scores
-from .rtl_routed import penultimate_features, prune_round
+from .rtl_routed import dense_features, prune_round
 from .rtl_scores import RtlScores
-from .units import derived_seed, seeded_model
+from .units import derived_seed
 
 
 class RtlJob:
@@ -58,7 +58,8 @@ class RtlJob:
         self.spec, self.run, self.ctx = spec, run, ctx
         train = spec.train
         self.data = load_dataset(train.dataset, data_dir=ctx.data_dir, device=ctx.device)
-        features = self._features() if spec.partition.endswith(":features") else None
+        features = dense_features(ctx.sources["dense"], train, self.data, ctx.device) \
+            if spec.partition.endswith(":features") else None
         self.part: Partition = make_partition(spec.partition, self.data, groups=spec.groups, seed=train.seed,
                                               severity=spec.severity, features=features)
         self.k = len(self.part)
@@ -68,8 +69,7 @@ class RtlJob:
         if not run.has("init.safetensors"):
             run.save_tensors("init.safetensors", self.model.state_dict())
         self.theta0 = run.load_tensors("init.safetensors", ctx.device)
-        # The single model of a membership partition is a K-way classifier of the subset.
-        self.single_model = self._seeded(self.k) if self.part.membership else self.model
+        self.single_model = self._single_model() if self.part.membership else self.model
         names, output = self.model.prunable_names, self.model.output_name
         self.ignore = set(resolve_layers(spec.dense_layers, names, output))
         self.pruned = [n for n in names if n not in self.ignore]
@@ -82,15 +82,18 @@ class RtlJob:
 
     def _seeded(self, outputs: int) -> torch.nn.Module:
         torch.manual_seed(self.spec.train.seed)
-        return build_model(self.spec.train.model, self.data.info.input_shape, outputs).to(self.ctx.device)
+        train = self.spec.train
+        return build_model(train.model, self.data.info.input_shape, outputs, init=train.init).to(self.ctx.device)
 
-    def _features(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Penultimate features of a dense network trained on the whole task (a cached run)."""
-        dense = self.ctx.sources["dense"]
-        model = seeded_model(self.spec.train, self.data.info, self.spec.train.seed).to(self.ctx.device)
-        model.load_state_dict(dense.load_tensors("model.safetensors", self.ctx.device))
-        train, test = penultimate_features(model, (self.data.train.x, self.data.test.x))
-        return train, test
+    def _single_model(self) -> torch.nn.Module:
+        """The IMP-single baseline of a membership partition: a K-way classifier of the subset
+        from theta_0, as in the paper. Only its head is its own (seeding alone would draw every
+        layer anew: the head changes how much randomness construction consumes)."""
+        model = self._seeded(self.k)
+        head = model.output_name.rsplit(".", 1)[0] + "."
+        shared = {n: t for n, t in self.theta0.items() if not n.startswith(head)}
+        model.load_state_dict(shared, strict=False)
+        return model
 
     # -- batches ---------------------------------------------------------------------------
     def _generator(self, *key) -> torch.Generator:
@@ -284,7 +287,7 @@ def run_rtl(spec: RtlSpec, run: RunDir, ctx: RunContext) -> dict:
     levels = [job.level(i, sparsity, masks, single)
               for i, (sparsity, masks, single) in enumerate(job.extraction())]
     key = "balanced_accuracy" if job.part.membership else "accuracy"
-    flagged = collapse_steps([lv["similarity"]["mean_score"] for lv in levels])
+    flagged = collapse_steps([lv["similarity"]["mean_score"] for lv in levels], [lv["sparsity"] for lv in levels])
     metrics = {"subsets": job.k, "partition": spec.partition, "metric": key,
                **{f"rtl_{key}@{lv['sparsity']:g}": lv["rtl"][key] for lv in levels},
                "collapse_after": [levels[i + 1]["sparsity"] for i in flagged]}

@@ -14,6 +14,7 @@ from ..sparse import Mask
 from ..specs import RtlSpec
 from ..store import RunDir
 from ..train.routed import RoutedNet
+from .units import seeded_model
 
 
 def prune_round(mask: Mask, weights: dict, names: list[str], target: int, fraction: float, count: int = 0) -> Mask:
@@ -48,6 +49,14 @@ def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> 
         flat = unit.child("rtl").load_tensors("buffers.safetensors", device)
         buffers = [{n.split("/", 1)[1]: t for n, t in flat.items() if n.startswith(f"{j}/")} for j in range(k)]
     return RoutedNet(model, masks, buffers)
+
+
+def dense_features(dense: RunDir, train, data, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The penultimate features (train, test) of the dense network trained on the whole task
+    (the run `cluster:K:features` reads), to cluster."""
+    model = seeded_model(train, data.info, train.seed).to(device)
+    model.load_state_dict(dense.load_tensors("model.safetensors", device))
+    return tuple(penultimate_features(model, (data.train.x, data.test.x)))
 
 
 def penultimate_features(model: torch.nn.Module, inputs) -> list[torch.Tensor]:

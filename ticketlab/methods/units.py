@@ -28,7 +28,8 @@ def load_train_data(spec: TrainSpec, ctx: RunContext):
 
 
 def prepare(spec: TrainSpec, ctx: RunContext):
-    """Load the data and build the seeded model (the same init for the same seed)."""
+    """Load the data and build the seeded model (the same init for the same seed and
+    `spec.init`)."""
     data = load_train_data(spec, ctx)
     return data, seeded_model(spec, data.info, spec.seed)
 
@@ -44,8 +45,10 @@ def layer_report(mask: Mask) -> dict:
 
 
 def seeded_model(spec: TrainSpec, info, seed: int):
+    """`spec`'s model drawn by `spec.init` from `seed` (a reinit control's seed gives fresh
+    weights from the same distribution)."""
     torch.manual_seed(seed)
-    return build_model(spec.model, info.input_shape, info.num_classes)
+    return build_model(spec.model, info.input_shape, info.num_classes, init=spec.init)
 
 
 def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, *,

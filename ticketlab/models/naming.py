@@ -13,7 +13,8 @@ import re
 
 from .families import BadName, is_valid_model_name, model_patterns, parse_model_name, register_model_family
 
-__all__ = ["BadName", "STRATEGIES", "is_valid_model_name", "model_patterns", "parse_model_name", "positive_int"]
+__all__ = ["BadName", "INITS", "STRATEGIES", "is_valid_model_name", "model_patterns", "parse_model_name",
+           "positive_int"]
 
 
 def positive_int(text: str) -> int | None:
@@ -26,6 +27,9 @@ def positive_int(text: str) -> int | None:
 
 # How an elastic ticket stretches a stage automatically (models/elastic.py).
 STRATEGIES = ("append", "interpolate")
+
+# How a built model's weights are drawn (TrainSpec.init; the rules and sources in models/init.py).
+INITS = ("kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform", "torch_default", "signed_constant")
 
 
 # -- mlp -----------------------------------------------------------------------

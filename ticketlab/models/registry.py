@@ -7,7 +7,7 @@ from ticketlab.core.errors import ModelShapeError, TicketlabError
 
 from .base import TicketModel
 from .families import FAMILIES
-from .init import initialize
+from .init import check_init, initialize
 from .naming import parse_model_name
 from .shapes import misfit
 from ..core.registry import resolve_function
@@ -43,12 +43,16 @@ def _check_forward(model: TicketModel) -> None:
                      f"produces outputs of shape {tuple(output.shape)[1:]} instead of ({model.num_classes},)")
 
 
-def build_model(name: str, input_shape: tuple[int, ...], num_classes: int) -> TicketModel:
+def build_model(name: str, input_shape: tuple[int, ...], num_classes: int,
+                init: str = "kaiming_normal") -> TicketModel:
     """Build and initialize a model; `torch.manual_seed` beforehand fixes its weights.
 
-    Unknown names raise UnknownNameError, inputs the model cannot take ModelShapeError.
+    `init` is how the weights are drawn (`INITS` in naming.py, the rules in init.py).
+    Unknown names (of the model or the init) raise UnknownNameError, inputs the model
+    cannot take ModelShapeError.
     Under `with torch.device("meta")` it builds shapes only (cheap parameter counts).
     """
+    check_init(init)  # before any building
     family_name, plan = parse_model_name(name)
     family = FAMILIES[family_name]
     input_shape = tuple(int(d) for d in input_shape)
@@ -58,6 +62,6 @@ def build_model(name: str, input_shape: tuple[int, ...], num_classes: int) -> Ti
     if not isinstance(model, TicketModel):  # pruning needs its prunable names and output layer
         raise TicketlabError(f"The builder of model family '{family.name}' returned a {type(model).__name__} "
                              f"for '{name}'; it must return a TicketModel (ticketlab.models.TicketModel).")
-    initialize(model)
+    initialize(model, init)
     _check_forward(model)
     return model

@@ -19,6 +19,8 @@ class RtlSpec(Spec):
     and multiple-models baselines at the same sparsities and budget."""
 
     kind: ClassVar[str] = "rtl"
+    # 2: the IMP-single baseline starts from theta_0 (version 1 drew all its layers anew).
+    version: ClassVar[int] = 2
     train: TrainSpec = setting(help="model, data, optimizer; its duration is the joint retraining")
     # On the command line, --partition mapping:FILE reads the file into `groups`.
     partition: str = setting("class", help="class, mapping, cluster:K, cluster:K:features, environment or "

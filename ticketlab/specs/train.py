@@ -40,10 +40,12 @@ class TrainSpec(Spec):
     val_size: int = setting(0, help="training examples held out for validation", flag=None)
     eval_every: str = setting("1ep", help="test (and validation) evaluation interval", flag=None)
     data_seed: int | None = setting(None, help="data order and augmentation seed; unset: the seed", flag=None)
+    init: str = setting("kaiming_normal", help="weight initialization: kaiming_normal, kaiming_uniform, "
+                        "xavier_normal, xavier_uniform, torch_default or signed_constant", flag=None)
 
     def __post_init__(self) -> None:
         from ..data.registry import dataset_names
-        from ..models.naming import parse_model_name
+        from ..models.naming import INITS, parse_model_name
 
         parse_model_name(self.model)  # an unknown or malformed name: what is valid, and the family's fix
         if self.dataset not in dataset_names():
@@ -52,6 +54,8 @@ class TrainSpec(Spec):
             raise UnknownNameError("optimizer", self.optimizer, OPTIMIZERS)
         if self.schedule not in SCHEDULES:
             raise UnknownNameError("schedule", self.schedule, SCHEDULES)
+        if self.init not in INITS:
+            raise UnknownNameError("init", self.init, list(INITS))
         for text in (self.duration, self.warmup, self.eval_every, *self.milestones):
             Duration.parse(text)
         if Duration.parse(self.duration).amount <= 0:
