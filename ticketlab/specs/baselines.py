@@ -71,7 +71,8 @@ class DstSpec(Spec):
 
     kind: ClassVar[str] = "dst"
     train: TrainSpec = setting(help="the sparse training")
-    method: str = setting(help=" or ".join(DST_METHODS))
+    method: str = setting(help="rigl, or set as the RigL paper's SET baseline (cosine-decayed drop fraction, "
+                               "updates every update_every steps, ERK), not Mocanu et al.'s original")
     density: float = setting(help="fraction of prunable weights kept, in (0, 1]", many="--densities")
     distribution: str = setting("erk", help="layer densities: erk or uniform")
     update_every: str = setting("100it", help="steps between mask updates")
