@@ -56,7 +56,8 @@ class Extrusion:
         params = dict(trainer.model.named_parameters())
         self.names = [n for n in doomed if doomed[n].any()]
         self.params = [params[n] for n in self.names]
-        self.factors = [doomed[n].to(params[n].dtype) for n in self.names]
+        # Float copies on each parameter's device, however the masks were built.
+        self.factors = [doomed[n].to(device=params[n].device, dtype=params[n].dtype) for n in self.names]
         self.log = unit.read_json("extrusion.json") if unit.has("extrusion.json") else []
         self.scratch = copy.deepcopy(trainer.model)
 
@@ -74,7 +75,8 @@ class Extrusion:
             self.scratch.load_state_dict(trainer.model.state_dict())
             scratch_params = dict(self.scratch.named_parameters())
             for name in self.keep:
-                scratch_params[name].mul_(self.keep[name].to(scratch_params[name].dtype))
+                param = scratch_params[name]
+                param.mul_(self.keep[name].to(device=param.device, dtype=param.dtype))
         data = trainer.data
         masked = evaluate(self.scratch, data.test.x, data.test.y, data.info.num_classes)["accuracy"]
         self.log.append({"step": trainer.step, "coefficient": self.spec.coefficient(trainer.step),
@@ -91,9 +93,11 @@ def transform_spec(spec: RstSpec):
 
 def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
     data, model = prepare(spec.train, ctx)
-    init = {n: t.detach().clone() for n, t in model.state_dict().items()}
+    # The masks and the init they are drawn from live on the training device, with the
+    # parameters they are combined with (the generator stays on the CPU: pick moves its draws).
+    init = {n: t.detach().to(ctx.device, copy=True) for n, t in model.state_dict().items()}
     ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
-    alive = Mask.ones_like(model)
+    alive = Mask.ones_like(model).to(ctx.device)
     generator = torch.Generator().manual_seed(derived_seed(spec.train.seed, "rst"))
     weights, cycles = init, []
     for cycle in range(1, spec.cycles + 1):
@@ -112,7 +116,7 @@ def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
             unit.finish({"cycle": cycle, "density": round(keep.density(), 6), **metrics,
                          "masked_accuracy": hooks.log[-1]["masked_accuracy"]})
         cycles.append({**unit.result(), "extrusion": unit.read_json("extrusion.json")})
-        weights, alive = unit.load_tensors("model.safetensors"), unit.load_mask("mask.safetensors")
+        weights, alive = unit.load_tensors("model.safetensors"), unit.load_mask("mask.safetensors").to(ctx.device)
     results = {}
     for name, start in (("finetune", weights), ("scratch", None)):
         unit = run.child(name)
