@@ -14,7 +14,7 @@ import pytest
 HERE = Path(__file__).resolve().parent
 if str(HERE / "plugins") not in sys.path:  # the example is a plain module, importable as a user's plugin would be
     sys.path.insert(0, str(HERE / "plugins"))
-import toy_method  # noqa: E402 (registers the toy method on import, once per session)
+import toy_method  # noqa: E402 (registers the toy method on import, once per test run)
 
 import ticketlab  # noqa: E402
 from ticketlab.cli import running  # noqa: E402
