@@ -91,6 +91,17 @@ def transform_spec(spec: RstSpec):
                               milestones=(), warmup="0it", eval_every=f"{max(steps // 10, 1)}it")
 
 
+def _note_dense_share(spec: RstSpec, alive: Mask, ignore: set[str], ctx: RunContext) -> None:
+    """Say so when the layers kept dense hold most of the weights: the network's density is
+    then far above the one asked for, which counts the pruned layers alone."""
+    dense = sum(alive[n].numel() for n in ignore) / alive.size()
+    if dense > 0.5:
+        overall = dense + (1 - dense) * spec.density
+        ctx.progress.note(f"rst: the layers kept dense ({', '.join(sorted(ignore))}) hold {dense:.0%} of the "
+                          f"prunable weights, so density {spec.density:g} of the pruned layers keeps {overall:.1%} "
+                          "of the network; --dense-layer names the layers to keep dense, --set dense_layers= prunes them all")
+
+
 def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
     data, model = prepare(spec.train, ctx)
     # The masks and the init they are drawn from live on the training device, with the
@@ -98,6 +109,7 @@ def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
     init = {n: t.detach().to(ctx.device, copy=True) for n, t in model.state_dict().items()}
     ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
     alive = Mask.ones_like(model).to(ctx.device)
+    _note_dense_share(spec, alive, ignore, ctx)
     generator = torch.Generator().manual_seed(derived_seed(spec.train.seed, "rst"))
     weights, cycles = init, []
     for cycle in range(1, spec.cycles + 1):
@@ -127,7 +139,13 @@ def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
             trainer = Trainer(spec.train, net, data, ctx.device, mask=alive)
             unit.finish(train_unit(trainer, unit, ctx, f"rst {name} at density {alive.density():.3g}"))
         results[name] = unit.result()
-    metrics = {"density": round(alive.density(), 6), "test_accuracy": results["finetune"]["test_accuracy"],
+    # `density` is over every prunable weight (what reports plot); the spec's density counts
+    # only the pruned layers, so both are reported, with what the pruned layers reached.
+    pruned = [n for n in alive if n not in ignore]
+    metrics = {"density": round(alive.density(), 6), "asked_density": spec.density,
+               "pruned_layers_density": round(sum(int(alive[n].sum()) for n in pruned) /
+                                              sum(alive[n].numel() for n in pruned), 6),
+               "test_accuracy": results["finetune"]["test_accuracy"],
                "scratch_test_accuracy": results["scratch"]["test_accuracy"], "step": results["finetune"]["step"]}
     return {"metrics": metrics, "cycles": cycles, "finetune": results["finetune"], "scratch": results["scratch"],
             "layers": layer_report(alive)}
