@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from ..core.atomic import make_dir, write_text
+from ..methods.health import unhealthy
 from ..store import RunDir
 from .from_runs import report_points
 from .points import summarize
@@ -18,6 +19,9 @@ def write_report(runs: list[RunDir], out_dir: str | os.PathLike, metric: str = "
     from .plots import plot_accuracy_vs_density
 
     summaries = summarize(report_points(runs, metric))
+    # Units that diverged or died are no points on the curves: the report lists them instead.
+    not_learned = [{"run": run.run_id, "unit": unit, "health": health, "reason": reason}
+                   for run in runs for unit, health, reason in unhealthy(run.result())]
     out = Path(out_dir)
     make_dir(out)
     name = metric.replace("_", " ")
@@ -31,10 +35,15 @@ def write_report(runs: list[RunDir], out_dir: str | os.PathLike, metric: str = "
         if density is not None:
             lines += ["", f"Lowest density at which IMP matches the dense network (within 0.3 points), "
                           f"{group}: {density:.2%}"]
+    if not_learned:
+        lines += ["", "Not on the curves, since their networks did not learn:", ""]
+        lines += [f"- {n['run']} {n['unit']}: {n['health']}: {n['reason']}" for n in not_learned]
+        if show:
+            print("\n".join(lines[-len(not_learned) - 2:]))
     write_text(out / "report.md", "\n".join(lines) + "\n")
     to_csv(summaries, out / "report.csv")
     plots = plot_accuracy_vs_density(summaries, out / "accuracy_vs_density", title="" if len(groups) == 1 else "accuracy versus density",
                                      metric_name=name)
     files = [out / "report.md", out / "report.csv", *plots]
-    return {"files": [str(f) for f in files], "matching_density": matching,
+    return {"files": [str(f) for f in files], "matching_density": matching, "not_learned": not_learned,
             "summaries": [dataclasses.asdict(s) for s in summaries]}

@@ -16,19 +16,27 @@ def metric_of(record: dict, metric: str, run: RunDir) -> float:
     return record[metric]
 
 
+def learned(record: dict) -> bool:
+    """A unit that diverged or died (`methods/health.py`) is no point on a curve."""
+    return "health" not in record
+
+
 def _seed(run: RunDir) -> int:
     return run.spec.training().seed
 
 
 # -- points -------------------------------------------------------------------------------
 def train_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
-    return [Point("dense", 1.0, metric_of(run.result()["metrics"], metric, run), _seed(run))]
+    metrics = run.result()["metrics"]
+    return [Point("dense", 1.0, metric_of(metrics, metric, run), _seed(run))] if learned(metrics) else []
 
 
 def baseline_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
     """pai and dst: one point. PaI's random masks are named apart from IMP's random control
     (a shuffled ticket)."""
     metrics, method = run.result()["metrics"], run.spec.method
+    if not learned(metrics):
+        return []
     return [Point("random_init" if method == "random" else method, metrics["density"],
                   metric_of(metrics, metric, run), _seed(run))]
 
@@ -36,24 +44,29 @@ def baseline_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
 def rst_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
     result = run.result()
     density, seed = result["metrics"]["density"], _seed(run)
-    return [Point("rst", density, metric_of(result["finetune"], metric, run), seed),
-            Point("rst_scratch", density, metric_of(result["scratch"], metric, run), seed)]
+    return [Point(name, density, metric_of(result[part], metric, run), seed)
+            for name, part in (("rst", "finetune"), ("rst_scratch", "scratch")) if learned(result[part])]
 
 
 def elastic_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
     result, seed = run.result(), _seed(run)
     name = "elastic_shuffled" if run.spec.shuffle_replicas else "elastic"
-    points = [Point(name, result["ticket"]["density"], metric_of(result["ticket"], metric, run), seed)]
+    ticket = result["ticket"]
+    points = [Point(name, ticket["density"], metric_of(ticket, metric, run), seed)] if learned(ticket) else []
     return points + [Point(f"elastic_{c}", r["density"], metric_of(r, metric, run), seed)
-                     for c, r in result["controls"].items()]
+                     for c, r in result["controls"].items() if learned(r)]
 
 
 def imp_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
     """One point per level and control; `suffix` tells apart several IMP settings in one group."""
     points, seed = [], _seed(run)
     for level in run.result()["levels"]:
-        points.append(Point("imp" + suffix, level["density"], metric_of(level, metric, run), seed, level["level"]))
+        if learned(level):
+            points.append(Point("imp" + suffix, level["density"], metric_of(level, metric, run), seed,
+                                level["level"]))
         for name, control in level.get("controls", {}).items():
+            if not learned(control):
+                continue
             points.append(Point(name + suffix, control["density"], metric_of(control, metric, run), seed,
                                 level["level"]))
     return points

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import torch
 
 from .context import RunContext
+from .health import health_of
 from ..data import load_dataset
 from ..core.errors import CheckpointError
 from ..models import build_model
@@ -81,7 +82,8 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
         ctx.progress.stop()
     seconds = time.perf_counter() - started
     unit.save_tensors("model.safetensors", trainer.model.state_dict())
-    return {**summary(trainer.history[-1]), **best_validation(trainer.history), "train_seconds": round(seconds, 3)}
+    return {**summary(trainer.history[-1]), **best_validation(trainer.history), "train_seconds": round(seconds, 3),
+            **checked_health(trainer, description, ctx)}
 
 
 def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunContext, description: str, *,
@@ -113,7 +115,8 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
     for trainer, unit in zip(trainers, units):
         unit.save_tensors("model.safetensors", trainer.model.state_dict())
         out.append({**summary(trainer.history[-1]), **best_validation(trainer.history),
-                    "train_seconds": round(seconds / len(trainers), 3), "batched": len(trainers)})
+                    "train_seconds": round(seconds / len(trainers), 3), "batched": len(trainers),
+                    **checked_health(trainer, description, ctx)})
     return out
 
 
@@ -127,6 +130,14 @@ def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> Non
     if "val" in record:
         line += f", val acc {record['val']['accuracy']:.4f}"
     ctx.progress.note(line)
+
+
+def checked_health(trainer: Trainer, description: str, ctx: RunContext) -> dict:
+    """The unit's `health` keys when its network did not learn, said as it finishes."""
+    found = health_of(trainer.history, getattr(trainer.model, "num_classes", trainer.data.info.num_classes))
+    if found:
+        ctx.progress.note(f"{description}: {found['health']}: {found['health_reason']}")
+    return found
 
 
 def summary(record: dict) -> dict:
