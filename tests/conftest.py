@@ -33,3 +33,18 @@ def restore_tables():
     for table, before in saved:
         table.clear()
         table.update(before)
+
+
+@pytest.fixture
+def notes():
+    """A progress that keeps every note a run says, in `.lines`."""
+    from ticketlab.core.progress import Progress
+
+    class Notes(Progress):
+        def __init__(self):
+            self.lines: list[str] = []
+
+        def note(self, message: str) -> None:
+            self.lines.append(message)
+
+    return Notes()

@@ -82,20 +82,10 @@ def test_bad_input(capsys, runs_dir, args, message):
     assert code == 2 and re.search(message, err) and "Traceback" not in err, err
 
 
-def test_the_overall_density_is_reported_beside_the_asked_one(tmp_path):
+def test_the_overall_density_is_reported_beside_the_asked_one(tmp_path, notes):
     """The spec's density counts the pruned layers alone: on an MLP whose first layer holds
     most weights and stays dense, the network keeps far more, which the result says and a
     note warns of before any training."""
-    from ticketlab.core.progress import Progress
-
-    class Notes(Progress):
-        def __init__(self):
-            self.lines = []
-
-        def note(self, message):
-            self.lines.append(message)
-
-    notes = Notes()
     spec = SPEC.replace(dense_layers=("first", "output"), stabilize=2)
     metrics = api.run(spec, runs_dir=tmp_path, progress=notes).metrics
     assert metrics["asked_density"] == 0.1 and metrics["pruned_layers_density"] == pytest.approx(0.1, abs=0.01)

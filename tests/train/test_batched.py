@@ -126,13 +126,12 @@ def test_pai_densities_and_seeds_batched_equal_separate_runs(tiny_spec, tmp_path
         assert results[specs.index(spec)].metrics["density"] == alone.metrics["density"]
 
 
-def test_a_member_with_a_checkpoint_resumes_alone_and_the_rest_stay_batched(tiny_spec, tmp_path):
+def test_a_member_with_a_checkpoint_resumes_alone_and_the_rest_stay_batched(tiny_spec, tmp_path, notes):
     from safetensors.torch import load_file
 
     from ticketlab import api
     from ticketlab.methods.context import RunContext
     from ticketlab.methods.units import prepare
-    from ticketlab.core.progress import Progress
     from ticketlab.store import RunStore
 
     specs = [tiny_spec.replace(seed=s) for s in (0, 1, 2)]
@@ -149,14 +148,6 @@ def test_a_member_with_a_checkpoint_resumes_alone_and_the_rest_stay_batched(tiny
     trainer.run(until=20)
     run.save_checkpoint(trainer.state_dict())
 
-    class Notes(Progress):
-        def __init__(self):
-            self.lines = []
-
-        def note(self, message):
-            self.lines.append(message)
-
-    notes = Notes()
     results = api.run_many(specs, batch=True, runs_dir=runs, progress=notes)
     assert all(r.status == "finished" and not r.reused for r in results)
     assert any("resuming from step 20/" in line for line in notes.lines)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..core.errors import TicketlabError
 from ..specs import Spec, TrainSpec
+from ..specs.base import parse_overrides
 from ..specs.fields import default_of, has_default
 from .common import batch_flag, common_flags
 from .flags import add_flags, flags_of, given
@@ -107,7 +108,7 @@ class MethodCommand:
         """The fields of `many` flags that --set names. Such a field keeps the --set value
         when its list flag was not given (`--set seed=3` alone: seed 3, not the default of
         --seeds); with both, which one was meant is unclear, so that is refused."""
-        keys = {item.partition("=")[0].strip().replace("-", "_") for item in args.overrides}
+        keys = set(parse_overrides(args.overrides))
         touched = set()
         for flag in (f for f in self.flags if f.form == "many"):
             name = ".".join(flag.path)

@@ -141,10 +141,9 @@ def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
         results[name] = unit.result()
     # `density` is over every prunable weight (what reports plot); the spec's density counts
     # only the pruned layers, so both are reported, with what the pruned layers reached.
-    pruned = [n for n in alive if n not in ignore]
+    pruned = Mask({n: alive[n] for n in alive if n not in ignore})
     metrics = {"density": round(alive.density(), 6), "asked_density": spec.density,
-               "pruned_layers_density": round(sum(int(alive[n].sum()) for n in pruned) /
-                                              sum(alive[n].numel() for n in pruned), 6),
+               "pruned_layers_density": round(pruned.density(), 6),
                "test_accuracy": results["finetune"]["test_accuracy"],
                "scratch_test_accuracy": results["scratch"]["test_accuracy"], "step": results["finetune"]["step"]}
     return {"metrics": metrics, "cycles": cycles, "finetune": results["finetune"], "scratch": results["scratch"],

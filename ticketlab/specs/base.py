@@ -100,14 +100,7 @@ class Spec:
 
     def with_overrides(self, assignments: list[str]) -> "Spec":
         """Apply `key=value` strings (values parsed as YAML scalars)."""
-        changes: dict[str, Any] = {}
-        for item in assignments:
-            key, sep, raw = item.partition("=")
-            key = key.strip().replace("-", "_")
-            if not sep or not key:
-                raise SpecError(f"Malformed --set '{item}': write key=value, e.g. --set lr=0.05.")
-            changes[key] = yaml.safe_load(raw) if raw.strip() else ""
-        return self.apply(changes)
+        return self.apply(parse_overrides(assignments))
 
     def apply(self, changes: dict[str, Any]) -> "Spec":
         """Set fields; `train.lr` sets a nested spec's field, and a plain key that only a nested
@@ -128,6 +121,19 @@ class Spec:
         for name, sub_changes in inner.items():
             data[name] = nested[name].apply(sub_changes)
         return spec_from_dict(data, kind=self.kind)
+
+
+def parse_overrides(assignments: list[str]) -> dict[str, Any]:
+    """`key=value` strings (`--set`) as {key: value}: keys with '_' for '-', values parsed as
+    YAML scalars (an empty value is the empty string)."""
+    changes: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key:
+            raise SpecError(f"Malformed --set '{item}': write key=value, e.g. --set lr=0.05.")
+        changes[key] = yaml.safe_load(raw) if raw.strip() else ""
+    return changes
 
 
 def _plain(value: Any) -> Any:

@@ -13,9 +13,17 @@ from .imp import ImpSpec
 from .base import Spec, check, register_spec
 from .fields import setting
 
+
+class ReadsImpRun(Spec):
+    """A spec whose `source` field is the IMP run it reads: the orchestrator runs it first."""
+
+    def sources(self) -> dict[str, Spec]:
+        return {"source": self.source}
+
+
 @register_spec
 @dataclass(frozen=True)
-class LmcSpec(Spec):
+class LmcSpec(ReadsImpRun):
     """Linear mode connectivity of an IMP level's ticket (Frankle et al. 2020): two copies
     trained from the rewind point with different data orders, evaluated along the line."""
 
@@ -38,9 +46,6 @@ class LmcSpec(Spec):
     def preflight(self) -> None:
         self.source.preflight()
 
-    def sources(self) -> dict[str, Spec]:
-        return {"source": self.source}
-
 
 POOL_VARIANTS = ("interpolate", "average")
 # The paper's interpolation factors; the 'average' variant uses 0.5 alone.
@@ -50,7 +55,7 @@ POOL_WEIGHTS = ("best", "final")
 
 @register_spec
 @dataclass(frozen=True)
-class PoolSpec(Spec):
+class PoolSpec(ReadsImpRun):
     """Lottery Pools on some levels (`targets`) of one IMP run (`source`)."""
 
     kind: ClassVar[str] = "pools"
@@ -104,16 +109,13 @@ class PoolSpec(Spec):
     def preflight(self) -> None:
         self.source.preflight()
 
-    def sources(self) -> dict[str, Spec]:
-        return {"source": self.source}
-
 
 ELASTIC_CONTROLS = ("reinit", "random")
 
 
 @register_spec
 @dataclass(frozen=True)
-class ElasticSpec(Spec):
+class ElasticSpec(ReadsImpRun):
     """An elastic ticket (E-LTH, Chen et al. 2021): the ticket of IMP `level` of `source`,
     mapped block by block onto the `target` depth of the same family, then trained from the
     rewind step with the source's training setting (on `target_dataset` if set)."""
@@ -154,9 +156,6 @@ class ElasticSpec(Spec):
     def train(self):
         """The target's training setting: the source's, with the target model (and dataset)."""
         return self.source.train.replace(model=self.target, dataset=self.target_dataset or self.source.train.dataset)
-
-    def sources(self) -> dict[str, Spec]:
-        return {"source": self.source}
 
     def preflight(self) -> None:
         """Both models build, the mapping is valid and every mapped tensor has the same shape."""
