@@ -192,7 +192,7 @@ def test_batched_controls_equal_unbatched_ones(tmp_path):
     a, b = (RunStore(tmp_path / d).open(spec.run_id) for d in ("plain", "batched"))
     controls = b.result()["levels"][1]["controls"]
     assert {n: c.get("batched") for n, c in controls.items()} == {"reinit": None, "random": 3, "random_global": 3,
-                                                                  "oneshot": 3}, "reinit starts at step 0: alone"
+                                                                  "oneshot": 3}, "reinit has no momentum: alone"
     for name in controls:
         wa = a.child("level_01").child(name).load_tensors("model.safetensors")
         wb = b.child("level_01").child(name).load_tensors("model.safetensors")
@@ -200,3 +200,63 @@ def test_batched_controls_equal_unbatched_ones(tmp_path):
         assert controls[name]["test_accuracy"] == pytest.approx(
             a.result()["levels"][1]["controls"][name]["test_accuracy"], abs=0.02)
         assert b.child("level_01").child(name).has("mask.safetensors")
+
+
+@pytest.mark.parametrize("rewind", ["lr", "finetune:10it"])
+def test_random_controls_under_lr_rewinding_keep_trained_weights(runs_dir, rewind):
+    """The ticket's level starts from the previous level's trained weights, every kept one
+    nonzero; a random control laid over those would keep mostly zeros. It starts from the
+    trained dense network instead, so its kept weights are nonzero in the same proportion."""
+    spec = imp(rewind=rewind, levels=3, prune_fraction=0.5, controls=("random", "random_global", "oneshot"),
+               control_levels=(3,), train=TRAIN.replace(duration="1ep"))
+    assert spec.schema_version() == 2 and "version" in spec.canonical()  # a new meaning: a new run id
+    run = run_and_open(spec, runs_dir)
+    job = ImpJob(spec, run, RunContext(device=torch.device("cpu")))
+    ticket = run.child("level_03").load_mask("mask.safetensors")
+
+    def nonzero_share(trainer, mask):
+        params = dict(trainer.model.named_parameters())
+        kept = sum(int(mask[n].sum()) for n in mask)
+        return sum(int(torch.count_nonzero(params[n][mask[n]])) for n in mask) / kept
+
+    trunk = nonzero_share(job.start(ticket, 3), ticket)
+    assert trunk == pytest.approx(1.0)
+    for name in ("random", "random_global", "oneshot"):
+        trainer, mask = job.control_trainer(3, name)
+        assert mask.kept() == ticket.kept()
+        assert nonzero_share(trainer, mask) == pytest.approx(trunk), name
+
+
+def test_only_the_changed_imp_specs_take_the_new_version():
+    """IMP's version 2 changed random controls under lr/finetune alone: every other IMP spec
+    keeps version 1, its run id, and the finished runs that id names."""
+    assert imp(controls=("random",)).schema_version() == 1  # weight rewinding: as before
+    assert imp(rewind="lr", controls=("reinit", "oneshot")).schema_version() == 1
+    assert "version" not in imp(rewind="lr").canonical()
+    changed = imp(rewind="lr", controls=("random",))
+    from ticketlab.specs import spec_from_dict
+    from ticketlab.specs.base import SpecVersionError, version_note
+
+    assert spec_from_dict(changed.canonical() | {"kind": "imp"}) == changed
+    stored = {k: v for k, v in changed.canonical().items() if k != "version"} | {"kind": "imp"}
+    assert version_note(stored) == "written under version 1 of the imp kind, the current being 2"
+    assert version_note(imp(controls=("random",)).canonical() | {"kind": "imp"}) is None
+    with pytest.raises(SpecVersionError, match="says version 1, but the imp kind is at version 2"):
+        spec_from_dict(stored | {"version": 1})
+
+
+@pytest.mark.parametrize("rewind", ["3it", "finetune:3it"])
+def test_reinit_trains_as_the_ticket_does_from_the_rewind_step(runs_dir, rewind):
+    """OpenLTH's randomly_reinitialize branch starts at the rewind step k: the control and
+    the ticket train the same steps; only the init differs."""
+    spec = imp(rewind=rewind, levels=1, controls=("reinit",), train=TRAIN.replace(duration="8it", schedule="cosine"))
+    assert spec.schema_version() == 2
+    run = run_and_open(spec, runs_dir)
+    job = ImpJob(spec, run, RunContext(device=torch.device("cpu")))
+    ticket = run.child("level_01").load_mask("mask.safetensors")
+    trunk = job.start(ticket, 1)
+    control, mask = job.control_trainer(1, "reinit")
+    assert control.step == trunk.step == 3 and torch.equal(mask["fc.weight"], ticket["fc.weight"])
+    assert all(not s for s in control.optimizer.state.values())  # a fresh draw has no momentum to restore
+    assert control.lr_factor(3) == trunk.lr_factor(3)
+    assert imp(controls=("reinit",)).schema_version() == 1  # k = 0: as before, same run id

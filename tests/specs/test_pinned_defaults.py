@@ -23,7 +23,7 @@ PINNED = {
         "schedule": "constant", "milestones": (), "gamma": 0.1, "warmup": "0it", "augment": None,
         "val_size": 0, "eval_every": "1ep", "data_seed": None, "init": "kaiming_normal",
     }),
-    "imp": (1, {
+    "imp": (2, {
         "train": REQUIRED, "levels": 10, "prune_fraction": 0.2, "scope": "global", "layer_rates": (),
         "dense_layers": (), "rewind": "init", "controls": (), "control_levels": (),
     }),

@@ -47,3 +47,8 @@ class CheckpointError(TicketlabError):
 
 class RunLockedError(TicketlabError):
     """Another process is running the same experiment."""
+
+
+class PathError(TicketlabError):
+    """A file or folder the user named that is missing, of the wrong kind (a file for a
+    folder, or the reverse), outside where it must be, or that cannot be read or written."""

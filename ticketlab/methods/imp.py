@@ -14,10 +14,21 @@ How a level starts (`Rewind`):
 - fine-tuning (`finetune[:k]`): the previous level's final weights, T - k steps at the
   schedule's final learning rate.
 Controls start as the trunk's level does, with another mask: `random*` a random mask of
-the ticket's density, `oneshot` the dense network's largest final weights in one step
-(under lr/finetune it starts from the dense network's final weights, as one-shot pruning
-with retraining does). `reinit` keeps the ticket's mask and trains a fresh init from
-step 0.
+the ticket's density, `oneshot` the dense network's largest final weights in one step.
+`reinit` keeps the ticket's mask and trains a fresh init (drawn by the spec's `init`) as
+the ticket trains: from the rewind step k with a fresh optimizer, as OpenLTH's
+`randomly_reinitialize` branch does (`lottery/branch/randomly_reinitialize.py`, start
+step `train_start_step`), and at the final learning rate under fine-tuning.
+
+Under lr/finetune, the trunk's level starts from the previous level's final weights,
+which are exact zeros outside the previous mask: a random mask laid over them would keep
+mostly zeros (about 90% of its weights at 10% density), a crippled control. So the
+random and one-shot controls start from the dense network's final weights, as one-shot
+pruning with retraining does: the random control is random pruning of the trained dense
+network, retrained as the ticket is (Renda et al. 2020 compare against pruning the
+trained network and retraining it; their random-pruning reference is that with a random
+mask). Every kept weight of a control is then a trained nonzero weight, as the ticket's
+are (spec version 2 of these IMP runs).
 """
 from __future__ import annotations
 
@@ -84,19 +95,23 @@ class ImpJob:
             return nm_mask(scores, dense, group_keep(like, nm[1], self.ignore), nm[1], self.ignore)
         return prune_to_counts(scores, like, scope=self.spec.scope, rates=self.rates, ignore=self.ignore)
 
-    def start(self, mask: Mask, level: int, source_weights: dict | None = None) -> Trainer:
-        """A trainer positioned where this level's training begins (see the module docstring)."""
+    def start(self, mask: Mask, level: int, source_weights: dict | None = None,
+              model: torch.nn.Module | None = None) -> Trainer:
+        """A trainer positioned where this level's training begins (see the module docstring);
+        `model` (a reinit control's fresh draw) starts at step k with a fresh optimizer."""
         mode, k = self.rewind.mode, self.rewind_step
-        if mode == "weights":
+        if mode == "weights" and model is None:
             trainer = self.make_trainer(self.fresh_model())
             if k > 0:
                 if self._rewind_state is None:
                     self._rewind_state = self.run.load_checkpoint("rewind.pt")
                 trainer.rewind_to(self._rewind_state)
         else:
-            weights = source_weights if source_weights is not None else \
-                self.level_unit(level - 1).load_tensors("model.safetensors", self.ctx.device)
-            trainer = self.make_trainer(self.fresh_model(weights))
+            if model is None:
+                weights = source_weights if source_weights is not None else \
+                    self.level_unit(level - 1).load_tensors("model.safetensors", self.ctx.device)
+                model = self.fresh_model(weights)
+            trainer = self.make_trainer(model)
             trainer.step = k
             if mode == "finetune":
                 trainer.hold_final_lr()
@@ -160,16 +175,16 @@ class ImpJob:
         ticket = self.level_unit(level).load_mask("mask.safetensors")
         if name == "reinit":
             model = seeded_model(self.spec.train, self.data.info, derived_seed(self.spec.train.seed, level, name))
-            return self.make_trainer(model, ticket), ticket
-        source = None
+            return self.start(ticket, level, model=model.to(self.ctx.device)), ticket
+        # Under lr/finetune both start from the trained dense network (the module docstring says why).
+        dense = self.level_unit(0).load_tensors("model.safetensors", self.ctx.device) \
+            if name == "oneshot" or self.rewind.mode != "weights" else None
         if name == "oneshot":
-            dense = self.level_unit(0).load_tensors("model.safetensors")
             mask = self.prune_like({n: dense[n].abs() for n in ticket}, ticket)
-            source = dense if self.rewind.mode != "weights" else None
         else:
             generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))
             mask = random_mask_like(ticket, RANDOM_CONTROLS[name], generator, ignore=self.ignore)
-        return self.start(mask, level, source), mask
+        return self.start(mask, level, dense if self.rewind.mode != "weights" else None), mask
 
     def control(self, level: int, name: str) -> dict:
         unit = self.level_unit(level).child(name)
@@ -183,10 +198,12 @@ class ImpJob:
         (`train.batched`); finished or checkpointed ones as usual."""
         fresh = [n for n in names if not self.level_unit(level).child(n).finished and
                  (self.ctx.restart or not self.level_unit(level).child(n).has("checkpoint.pt"))]
-        by_step: dict[int, list[str]] = {}
-        for n in fresh:  # reinit trains from step 0, the others from the rewind step
-            by_step.setdefault(0 if n == "reinit" else self.rewind_step, []).append(n)
-        for group in (g for g in by_step.values() if len(g) > 1):
+        # Every control starts at the rewind step; under weight rewinding to k > 0 all but
+        # reinit also restore the optimizer state saved at k, so reinit trains apart.
+        groups: dict[bool, list[str]] = {}
+        for n in fresh:
+            groups.setdefault(n == "reinit" and self.rewind.mode == "weights" and self.rewind_step > 0, []).append(n)
+        for group in (g for g in groups.values() if len(g) > 1):
             prepared = {n: self.control_trainer(level, n) for n in group}
             units = [self.level_unit(level).child(n) for n in group]
             for n, unit in zip(group, units):

@@ -14,8 +14,12 @@ silently mean something else. So each kind has a schema `version` (a class attri
     changes (what a value does, its unit), a field is removed or renamed, or a field
     is added whose default does not keep what old runs did.
 
-Adding a field whose default keeps old behaviour needs no bump. The canonical form
-carries `version` only when it is above 1, so the run ids from before versions existed
+Adding a field whose default keeps old behaviour needs no bump. A change that touches
+only some specs of a kind (IMP's random controls under learning-rate rewinding, say)
+bumps `version` and overrides `schema_version()`, which gives the version whose meaning
+each spec has: the untouched specs keep the older one, and so their run ids and their
+finished runs. The canonical form carries a spec's `schema_version()` only when it is
+above 1, so the run ids from before versions existed
 stay as they are; a bump gives every spec of the kind a new run id, and every spec that
 nests it too (the nested canonical form carries its own version). A run directory's
 `spec.json` is that canonical form, so it records the version; one without a version
@@ -35,7 +39,7 @@ from typing import Any, ClassVar
 
 import yaml
 
-from ..core.errors import SpecError, UnknownNameError
+from ..core.errors import SpecError, TicketlabError, UnknownNameError
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,15 @@ class Spec:
             if f.default_factory is not dataclasses.MISSING and value == f.default_factory():
                 continue
             out[f.name] = value.canonical() if isinstance(value, Spec) else _plain(value)
-        if self.version > 1:  # version 1 is left out: the run ids from before versions existed stay
-            out["version"] = self.version
+        if self.schema_version() > 1:  # version 1 is left out: the run ids from before versions existed stay
+            out["version"] = self.schema_version()
         return dict(sorted(out.items()))
+
+    def schema_version(self) -> int:
+        """The version of its kind whose meaning this spec's settings have: the kind's
+        `version`, unless the kind's latest changes left this spec as it was (see the module
+        docstring); such a kind overrides this."""
+        return self.version
 
     def hash(self) -> str:
         text = json.dumps({"kind": self.kind, **self.canonical()}, sort_keys=True, separators=(",", ":"))
@@ -70,8 +80,8 @@ class Spec:
     def to_dict(self) -> dict[str, Any]:
         """Every field, defaults included, for display and the index."""
         out: dict[str, Any] = {"kind": self.kind}
-        if self.version > 1:  # the same rule as the canonical form: no version means 1
-            out["version"] = self.version
+        if self.schema_version() > 1:  # the same rule as the canonical form: no version means 1
+            out["version"] = self.schema_version()
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             out[f.name] = value.to_dict() if isinstance(value, Spec) else _plain(value)
@@ -184,11 +194,11 @@ def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
     if kind not in SPEC_KINDS:
         raise UnknownNameError("experiment kind", str(kind), sorted(SPEC_KINDS))
     cls = SPEC_KINDS[kind]
-    written = data.pop("version", cls.version)
-    if type(written) is not int:
+    written = data.pop("version", None)
+    if written is not None and type(written) is not int:
         raise SpecError(f"A {kind} spec's version is a whole number (the current one is {cls.version}), "
                         f"got {written!r}.")
-    if written != cls.version:
+    if written is not None and written > cls.version:
         raise SpecVersionError(kind, written, cls.version)
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -200,7 +210,10 @@ def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
                and f.default_factory is dataclasses.MISSING]
     if missing:
         raise SpecError(f"A {kind} spec needs {', '.join(missing)}.")
-    return cls(**values)
+    spec = cls(**values)
+    if written is not None and written != spec.schema_version():
+        raise SpecVersionError(kind, written, spec.schema_version())
+    return spec
 
 
 def version_note(data: dict[str, Any], kind: str | None = None) -> str | None:
@@ -217,14 +230,24 @@ def _stale_versions(data: Any, kind: str | None, where: str) -> list[tuple[str, 
     if not isinstance(data, dict) or (data.get("kind") or kind) not in SPEC_KINDS:
         return []
     cls = SPEC_KINDS[data.get("kind") or kind]
-    written = data.get("version", 1)
-    out = [(where, cls.kind, written, cls.version)] if written != cls.version else []
+    written, current = data.get("version", 1), _current_version(cls, data)
+    out = [(where, cls.kind, written, current)] if written != current else []
     hints = typing.get_type_hints(cls)
     for name, value in data.items():
         hint = hints.get(name)
         if isinstance(hint, type) and issubclass(hint, Spec):
             out += _stale_versions(value, hint.kind, f"{where}.{name}" if where else name)
     return out
+
+
+def _current_version(cls: type[Spec], data: dict[str, Any]) -> int:
+    """The version these stored settings would have if written now: the spec's own
+    `schema_version()` (a kind's change may leave some of its specs as they were), or the
+    kind's version when they no longer make a spec."""
+    try:
+        return spec_from_dict({k: v for k, v in data.items() if k != "version"}, kind=cls.kind).schema_version()
+    except TicketlabError:
+        return cls.version
 
 
 def _coerce(name: str, value: Any, hint: Any) -> Any:

@@ -39,9 +39,17 @@ IMP_CONTROLS = ("reinit", "random", "random_global", "random_uniform", "oneshot"
 @register_spec
 @dataclass(frozen=True)
 class ImpSpec(Spec):
-    """Iterative magnitude pruning: level 0 dense, then prune, rewind, retrain, `levels` times."""
+    """Iterative magnitude pruning: level 0 dense, then prune, rewind, retrain, `levels` times.
+
+    Version 2 changed two controls: under learning-rate rewinding and fine-tuning, the
+    random controls start from the dense network's final weights (before, from the
+    previous level's, which are zero outside the previous mask); and `reinit` trains as
+    the ticket does, from the rewind step k and, under fine-tuning, at the final learning
+    rate (before, T steps from step 0). Every other IMP spec means what it did under
+    version 1 and keeps its run id (`schema_version`)."""
 
     kind: ClassVar[str] = "imp"
+    version: ClassVar[int] = 2
     train: TrainSpec = setting(help="the training of every level")
     levels: int = setting(10, help="pruning levels after the dense level 0")
     prune_fraction: float = setting(0.2, help="fraction of surviving weights removed per level")
@@ -81,6 +89,12 @@ class ImpSpec(Spec):
                 raise UnknownNameError("control", control, list(IMP_CONTROLS))
         bad = [lv for lv in self.control_levels if not 1 <= lv <= self.levels]
         check(not bad, f"control_levels {bad} are outside the pruned levels 1..{self.levels}.")
+
+    def schema_version(self) -> int:
+        plan = self.rewind_plan
+        random_moved = plan.mode != "weights" and any(c.startswith("random") for c in self.controls)
+        reinit_moved = "reinit" in self.controls and (plan.step.amount > 0 or plan.mode == "finetune")
+        return 2 if random_moved or reinit_moved else 1
 
     @property
     def rewind_plan(self) -> Rewind:

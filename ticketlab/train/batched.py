@@ -69,6 +69,9 @@ class BatchedTrainer:
         states = [[t.optimizer.state.get(p, {}) for p in t.model.parameters()] for t in self.members]
         for index, name in enumerate(self.names):
             per_member = [s[index] for s in states]
+            if any(bool(m) != bool(per_member[0]) for m in per_member):
+                # One fresh optimizer among restored ones: stacking would drop or invent state.
+                raise ValueError("batched members must all have optimizer state, or none")
             if not per_member[0]:
                 continue
             stacked = {}
