@@ -32,7 +32,7 @@ def pools(**fields):
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    spec = pools(variants=("interpolate", "average"))
+    spec = pools(variants=("interpolate", "average"), ablations=("swa_after", "ema_after"))
     api.run(spec, runs_dir=runs)
     return runs, spec, RunStore(runs).open(spec.run_id)
 
@@ -73,7 +73,7 @@ def test_prune_during_keeps_the_target_density_exactly(finished):
     source = RunStore(run.path.parent).open(IMP.run_id)
     for target in (1, 2):
         ticket = source.child(f"level_{target:02d}").load_mask("mask.safetensors")
-        for name in ("interpolate", "average", "swa", "ema"):
+        for name in ("interpolate", "average", "swa", "ema", "swa_after", "ema_after"):
             unit = run.child(f"target_{target:02d}").child(name)
             mask, weights = unit.load_mask("mask.safetensors"), unit.load_tensors("model.safetensors")
             assert mask.kept() == ticket.kept(), f"{name}: global scope keeps the ticket's total exactly"
@@ -84,7 +84,8 @@ def test_prune_during_keeps_the_target_density_exactly(finished):
 def test_every_model_is_scored_clean_and_corrupted(finished):
     _, _, run = finished
     target = run.result()["targets"][0]
-    assert set(target["models"]) == {"original", "interpolate", "average", "swa", "ema", "ensemble"}
+    assert set(target["models"]) == {"original", "original_bn", "interpolate", "average", "swa", "ema", "swa_after",
+                                     "ema_after", "ensemble"}
     assert target["models"]["ensemble"]["members"] == [1, 0, 2]
     for name, scores in target["models"].items():
         assert 0 <= scores["test_accuracy"] <= 1 and 0 <= scores["ood_accuracy"] <= 1, name
@@ -113,6 +114,62 @@ def test_trials_are_alpha_times_the_current_ticket_plus_the_rest_of_the_candidat
                                  ("val",))["val_accuracy"] for alpha in (0.3, 0.7)}
     assert rebuilt[0.3] != rebuilt[0.7], "the test needs two distinguishable trials"
     assert {t["alpha"]: t["val_accuracy"] for t in stored} == rebuilt
+
+
+def fold(job, target, weight_of, pool):
+    """The authors' fold (interpolate_swa / interpolate_ema): one member at a time, pruned
+    back and recalibrated after each, the result carried forward."""
+    from ticketlab.train.averaging import interpolate
+    state, mask = job.ticket(target)
+    for members, candidate in enumerate(pool, start=2):
+        state, _ = job.pruned_back(interpolate(job.ticket(candidate)[0], state, 1 - weight_of(members)), mask, False)
+    return state
+
+
+def test_swa_and_ema_fold_one_member_at_a_time_as_the_authors_do(finished):
+    runs, spec, run = finished
+    job = PoolJob(spec, run, job_context(spec, runs))
+    pool = spec.pool_order(2)
+    expected = {"swa": fold(job, 2, lambda k: 1 / k, pool),
+                "ema": fold(job, 2, lambda k: spec.ema_factor, pool)}  # the factor on the new member
+    for name, state in expected.items():
+        stored = run.child("target_02").child(name).load_tensors("model.safetensors")
+        assert all(torch.allclose(stored[n], state[n]) for n in state), name
+    # EMA weighted the other way round (0.1 on the new member) or farthest first is another model.
+    other = fold(job, 2, lambda k: 1 - spec.ema_factor, pool)
+    assert not all(torch.allclose(other[n], expected["ema"][n]) for n in other)
+    assert not all(torch.allclose(fold(job, 2, lambda k: spec.ema_factor, pool[::-1])[n], expected["ema"][n])
+                   for n in other)
+
+
+def test_the_prune_after_ablations_average_first_and_prune_once(finished):
+    runs, spec, run = finished
+    job = PoolJob(spec, run, job_context(spec, runs))
+    from ticketlab.train.averaging import uniform_average
+    state, mask = job.ticket(2)
+    once, _ = job.pruned_back(uniform_average([state] + [job.ticket(c)[0] for c in spec.pool_order(2)]), mask, False)
+    after = run.child("target_02").child("swa_after").load_tensors("model.safetensors")
+    folded = run.child("target_02").child("swa").load_tensors("model.safetensors")
+    assert all(torch.allclose(after[n], once[n]) for n in once)
+    assert not all(torch.allclose(after[n], folded[n]) for n in once), "the ablation is not the baseline"
+
+
+def test_the_recalibrated_ticket_shows_what_recalibration_alone_gives(finished):
+    _, _, run = finished
+    result = run.result()
+    for target in result["targets"]:
+        unit = run.child(f"target_{target['level']:02d}").child("original_bn")
+        weights = unit.load_tensors("model.safetensors")
+        ticket = RunStore(run.path.parent).open(IMP.run_id).child(f"level_{target['level']:02d}")
+        original = ticket.load_tensors("best.safetensors")
+        means = [n for n in weights if n.endswith("running_mean")]
+        assert means and any(not torch.equal(weights[n], original[n]) for n in means), "statistics recomputed"
+        assert all(torch.equal(weights[n], original[n]) for n in weights if n.endswith(".weight")), \
+            "weights untouched"
+        assert unit.load_mask("mask.safetensors").kept() == target["models"]["original"]["kept"]
+    gains, over = result["metrics"]["mean_test_gain"], result["metrics"]["mean_test_gain_over_recalibrated"]
+    assert set(over) == set(gains) - {"original_bn"}
+    assert all(over[k] == pytest.approx(gains[k] - gains["original_bn"], abs=1e-6) for k in over)
 
 
 def test_alpha_one_keeps_the_ticket(finished):
@@ -167,8 +224,10 @@ def test_refusals(finished):
 def test_cli_pools_prints_the_table_and_refuses_bad_input(finished, capsys):
     runs, spec, _ = finished
     assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1,2", "--variant", "interpolate,average",
-                 "--alphas", "0.3,0.7", "--bn-samples", "128", "--ood-size", "32", "--quiet"]) == 0
+                 "--alphas", "0.3,0.7", "--bn-samples", "128", "--ood-size", "32", "--ablation", "swa_after,ema_after",
+                 "--quiet"]) == 0
     out = capsys.readouterr().out
+    assert "ticket + BN recalibrated" in out and "SWA (prune after)" in out
     assert "LP-interpolate" in out and "ood_accuracy" in out and "reused" in out and "accepted" in out
     assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "9"]) == 2
     assert "levels 0..3" in capsys.readouterr().err

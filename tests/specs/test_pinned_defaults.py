@@ -43,9 +43,9 @@ PINNED = {
     "lmc": (1, {
         "source": REQUIRED, "level": REQUIRED, "points": 11, "data_seeds": (1, 2),
     }),
-    "pools": (1, {
+    "pools": (2, {
         "source": REQUIRED, "targets": REQUIRED, "variants": ("interpolate",), "alphas": (), "candidates": 0,
-        "weights": "best", "bn_samples": 10000, "ood": True, "ood_size": 0,
+        "weights": "best", "bn_samples": 10000, "ood": True, "ood_size": 0, "ema_factor": 0.9, "ablations": (),
     }),
     "elastic": (1, {
         "source": REQUIRED, "level": REQUIRED, "target": REQUIRED, "strategy": "append", "mapping": "",
@@ -128,8 +128,10 @@ def test_pinned_run_ids():
     # These ids name run directories on users' disks: changing them orphans finished runs.
     assert TrainSpec(model="mlp_16", dataset="synthetic", duration="2it").run_id == "train-59d947bd87b3e0cb"
     imp = ImpSpec(train=TrainSpec(model="lenet_300_100", dataset="fashion_mnist", lr=0.05, momentum=0.9),
-                  levels=3, rewind="2ep", controls=("reinit",))
-    assert imp.run_id == "imp-7bba8f8c975d15b9"
+                  levels=3, rewind="2ep", controls=("random",))
+    assert imp.run_id == "imp-3b420bb74bbb0451"  # unchanged by version 2: weight rewinding
+    # IMP's version 2 changed reinit from a rewind step k > 0, so this spec has a new id (it was imp-7bba8f8c975d15b9).
+    assert imp.replace(controls=("reinit",)).run_id == "imp-42e106474a4c2b97"
     pai = PaiSpec(train=TrainSpec(model="conv4", dataset="cifar10", duration="40ep"), method="snip", density=0.1)
     assert pai.run_id == "pai-30e1bf0c782ba22d"
 

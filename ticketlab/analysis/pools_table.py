@@ -6,9 +6,12 @@ import statistics
 
 from .tables import percent
 
-MODEL_ORDER = ("original", "interpolate", "average", "swa", "ema", "ensemble")
-LABELS = {"original": "ticket", "interpolate": "LP-interpolate", "average": "LP-average", "swa": "SWA",
-          "ema": "EMA", "ensemble": "ensemble (3x cost)"}
+MODEL_ORDER = ("original", "original_bn", "interpolate", "average", "swa", "ema", "swa_after", "ema_after",
+               "ensemble")
+# original_bn is the control: the ticket with recomputed BatchNorm statistics, as every pooled model has.
+LABELS = {"original": "ticket", "original_bn": "ticket + BN recalibrated", "interpolate": "LP-interpolate",
+          "average": "LP-average", "swa": "SWA", "ema": "EMA", "swa_after": "SWA (prune after)",
+          "ema_after": "EMA (prune after)", "ensemble": "ensemble (3x cost)"}
 
 
 def _cell(values: list[float]) -> str:

@@ -51,14 +51,23 @@ POOL_VARIANTS = ("interpolate", "average")
 # The paper's interpolation factors; the 'average' variant uses 0.5 alone.
 DEFAULT_ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 POOL_WEIGHTS = ("best", "final")
+# ticketlab's baselines before version 2 (average every state, then prune and recalibrate
+# once), kept as ablations of the authors' fold-prune-recalibrate procedure.
+POOL_ABLATIONS = ("swa_after", "ema_after")
 
 
 @register_spec
 @dataclass(frozen=True)
 class PoolSpec(ReadsImpRun):
-    """Lottery Pools on some levels (`targets`) of one IMP run (`source`)."""
+    """Lottery Pools on some levels (`targets`) of one IMP run (`source`).
+
+    Version 2: the SWA and EMA baselines fold one candidate in at a time, pruning back and
+    recalibrating BatchNorm after each fold, as the authors' code does (before: average
+    every state, prune once); EMA puts `ema_factor` on the new candidate, nearest first;
+    and the original ticket with recalibrated BatchNorm is scored as a control."""
 
     kind: ClassVar[str] = "pools"
+    version: ClassVar[int] = 2
     source: ImpSpec = setting(help="the IMP run, with a validation split (id, unique prefix or directory)",
                               from_run=True)
     targets: tuple[int, ...] = setting(help="comma list of target levels, e.g. 3,5,7", flag="--target")
@@ -71,6 +80,10 @@ class PoolSpec(ReadsImpRun):
     bn_samples: int = setting(10000, help="training examples that recompute BatchNorm statistics (0: all)")
     ood: bool = setting(True, help="score the chosen models on the corrupted (-C) test sets")
     ood_size: int = setting(0, help="test images per corrupted set (0: the whole test set)")
+    ema_factor: float = setting(0.9, help="the EMA baseline's weight on each new candidate, folded in nearest "
+                                "first (the authors' EMA_value)")
+    ablations: tuple[str, ...] = setting((), help="comma list of " + ", ".join(POOL_ABLATIONS) + ": average every "
+                                         "state first, then prune and recalibrate once", flag="--ablation")
 
     def __post_init__(self) -> None:
         levels = self.source.levels
@@ -93,6 +106,11 @@ class PoolSpec(ReadsImpRun):
                "Lottery Pools chooses its interpolation factors on a validation split, and this IMP run has "
                "none. Run IMP with a validation split, e.g. --set val_size=5000.")
         check(self.bn_samples >= 0 and self.ood_size >= 0, "bn_samples and ood_size must be >= 0 (0: all).")
+        check(0 < self.ema_factor < 1, f"ema_factor must lie in (0, 1) (the new candidate's weight), got "
+                                       f"{self.ema_factor}.")
+        for ablation in self.ablations:
+            if ablation not in POOL_ABLATIONS:
+                raise UnknownNameError("pool ablation", ablation, list(POOL_ABLATIONS))
 
     def alphas_for(self, variant: str) -> tuple[float, ...]:
         if variant == "average":
