@@ -48,3 +48,18 @@ def notes():
             self.lines.append(message)
 
     return Notes()
+
+
+@pytest.fixture
+def refused(capsys):
+    """Runs a command line that must be refused and returns its error: exit code 2, one line
+    on stderr that starts `ticketlab: error: `, never a traceback."""
+    from ticketlab.cli.main import main
+
+    def run(*args) -> str:
+        code = main(list(args))
+        _, err = capsys.readouterr()
+        assert code == 2, err
+        assert err.startswith("ticketlab: error: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1
+        return err
+    return run

@@ -24,7 +24,7 @@ from ticketlab.methods import METHODS  # noqa: E402
 from ticketlab.specs.fields import AUTO, default_of, flag_name, has_default  # noqa: E402
 
 COMMON = {"help", "runs_dir", "json", "data_dir", "device", "overrides", "checkpoint_every", "restart", "no_wait",
-          "compile", "precision", "quiet", "batch"}
+          "compile", "precision", "quiet", "batch", "allow_disconnected"}
 
 
 def subparsers():
@@ -126,9 +126,10 @@ def test_the_same_line_makes_the_same_run_ids(specs_of):
                     "reinit,random", "--control-levels", "3,6") == ["imp-58ceb6d158f4843f"]
     assert specs_of("pai", *T, "--method", "snip", "--densities", "0.2,0.1", "--seeds", "0,1") == [
         "pai-1fa04d10aa9f7b91", "pai-cbd204c1afeac9b4", "pai-d0dc0975ec017e1f", "pai-e341915aaeb47c8c"]
-    # rtl is at version 2 (the IMP-single baseline from theta_0): a new id for this line since then.
+    # rtl is at version 3 (version 2: the IMP-single baseline from theta_0, rtl-f68072708bb10d84; version
+    # 3: shared BatchNorm statistics by default): a new id for this line at each.
     assert specs_of("rtl", *T, "--partition", "cluster:3", "--prune-count", "5", "--severity", "2",
-                    "--extract-steps", "10it", "--no-baselines", "--dense-layer", "output") == ["rtl-f68072708bb10d84"]
+                    "--extract-steps", "10it", "--no-baselines", "--dense-layer", "output") == ["rtl-5e21f8e633dbe717"]
     assert specs_of("rst", *T, "--density", "0.1", "--dense-layer", "output") == ["rst-4c1f04f60179f3d5"]
     assert specs_of("rtl-inr", "--side", "16", "--regions", "3", "--sparsity", "0.5,0.8", "--steps", "150",
                     "--extract-steps", "20", "--seeds", "0,1") == ["rtl_inr-738ecf228898529f",

@@ -41,10 +41,13 @@ def test_subfolder_named_after_dataset(tmp_path, monkeypatch, write_mnist, mnist
     assert len(load_dataset("mnist").train) == 7
 
 
-def test_incomplete_folder_is_skipped(places):
+def test_an_incomplete_named_folder_is_refused_not_skipped(places):
+    """A folder the user named must hold the dataset: no silent fallback to another copy."""
     folders = places
     (folders["data_dir"] / "t10k-labels-idx1-ubyte.gz").unlink()
-    assert n_train(data_dir=folders["data_dir"]) == 2
+    with pytest.raises(DatasetError, match="none holds t10k-labels-idx1-ubyte.gz"):
+        n_train(data_dir=folders["data_dir"])
+    assert n_train() == 2  # named by no one, it is skipped for the next copy in the search order
 
 
 def test_candidate_order(tmp_path, monkeypatch):

@@ -74,7 +74,7 @@ def test_rst_end_to_end_and_iterative_cycles(runs_dir):
 @pytest.mark.parametrize("args,message", [
     (["--density", "1.0"], "density must be in \\(0, 1\\)"),
     (["--density", "0.1", "--reg-step", "0.5", "--reg-ceiling", "0.1"], "below one step"),
-    (["--density", "0.1", "--cycles", "0"], "cycles must be at least 1"),
+    (["--density", "0.1", "--cycles", "0"], "cycles must be >= 1"),
 ])
 def test_bad_input(capsys, runs_dir, args, message):
     code = main(["rst", "--model", "mlp_64_32", "--dataset", "synthetic", "--epochs", "1", *args])

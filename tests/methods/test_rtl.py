@@ -262,6 +262,7 @@ def test_rtl_levels_resume_and_cli(finished, capsys):
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "reused" in out and "RTL balanced accuracy" in out and "IMP multiple params" in out
+    assert "RTL kept weights" in out and "IMP multiple kept weights" in out
     assert main(["similarity", run.run_id, "--runs-dir", str(runs), "-o", str(runs / "sim")]) == 0
     assert "class 0 s0" in json.loads((runs / "sim" / "similarity.json").read_text())["points"][0]["members"]
     assert main(args[:-6] + ["--partition", "mapping:/nonexistent"]) == 2
@@ -304,3 +305,87 @@ def test_every_baseline_starts_from_theta_0(tmp_path):
     shared = [n for n in single if not n.startswith(head)]
     assert shared and all(torch.equal(single[n], job.theta0[n]) for n in shared)
     assert single[job.model.output_name].shape[0] == job.k != job.theta0[job.model.output_name].shape[0]
+
+
+def test_the_classifier_stays_dense_and_both_counts_are_reported(finished):
+    """The paper keeps the classifier dense, and its 94K = 0.75 x 126K counts kept prunable
+    weights: `kept_weights` beside `params`, which adds every parameter never pruned."""
+    _, spec, run = finished
+    assert spec.dense_layers == ("output",)
+    for index, level in enumerate(run.result()["levels"]):
+        net = load_routed(run, index)
+        output = net.model.output_name
+        assert all(bool(m[output].all()) for m in net.masks), "the classifier is never pruned"
+        union = net.union()
+        assert level["rtl"]["kept_weights"] == union.kept()
+        biases = sum(p.numel() for n, p in net.model.named_parameters() if n not in union)
+        assert level["rtl"]["params"] == level["rtl"]["kept_weights"] + biases
+        assert level["multiple"]["kept_weights"] == sum(m.kept() for m in net.masks)
+        assert level["single"]["kept_weights"] < level["single"]["params"]
+
+
+@pytest.mark.parametrize("per_subset", [False, True])
+def test_batchnorm_statistics_are_shared_unless_asked_per_subset(tmp_path, per_subset):
+    """The paper's one network has one set of BatchNorm statistics; per-subset statistics are
+    an option, and their floats count as parameters."""
+    train = TRAIN.replace(model="cifar_resnet_8_4", duration="6it")
+    spec = RtlSpec(train=train, sparsities=(0.5,), extract_steps="2it", baselines=False,
+                   subset_batchnorm=per_subset)
+    api.run(spec, runs_dir=tmp_path)
+    run = RunStore(tmp_path).open(spec.run_id)
+    net = load_routed(run, 0)
+    means = [n for n in net.buffers[0] if n.endswith("running_mean")]
+    assert means
+    same = all(torch.equal(net.buffers[0][n], net.buffers[k][n]) for k in range(1, len(net)) for n in means)
+    assert same != per_subset
+    level = run.result()["levels"][0]["rtl"]
+    floats = sum(t.numel() for t in net.buffers[0].values())
+    assert level["subset_statistics"] == (floats * (len(net) - 1) if per_subset else 0)
+    union = net.union()
+    unpruned = sum(p.numel() for n, p in net.model.named_parameters() if n not in union)
+    assert level["params"] == union.kept() + unpruned + level["subset_statistics"]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_joint_retraining_resumes_at_its_checkpoint(tmp_path, monkeypatch, notes):
+    """Stopped after a checkpoint in the middle of joint retraining (and of the multiple
+    baseline's third model), the rerun resumes there, and the masks, weights and scores equal
+    an uninterrupted run's."""
+    from ticketlab.store.unit import Unit
+    spec = RtlSpec(train=TRAIN.replace(duration="1ep", model="cifar_resnet_8_4"), sparsities=(0.5,),
+                   extract_steps="4it", subset_batchnorm=True)
+    whole = api.run(spec, runs_dir=tmp_path / "whole", checkpoint_every="3it")
+    saved, real = [], Unit.save_checkpoint
+
+    def stop_after(where, count):
+        def save(self, state, name="checkpoint.pt"):
+            real(self, state, name)
+            if where in str(self.path / name):
+                saved.append(state["step"])
+                if len(saved) == count:
+                    raise Interrupted
+        return save
+
+    for where, count in (("rtl/checkpoint.pt", 2), ("multiple/checkpoint_02.pt", 1)):
+        saved.clear()
+        monkeypatch.setattr(Unit, "save_checkpoint", stop_after(where, count))
+        with pytest.raises(Interrupted):
+            api.run(spec, runs_dir=tmp_path / "cut", checkpoint_every="3it", progress=notes)
+        monkeypatch.setattr(Unit, "save_checkpoint", real)
+    assert any("rtl joint retraining: resuming from step 6/" in n for n in notes.lines), notes.lines
+    cut = api.run(spec, runs_dir=tmp_path / "cut", checkpoint_every="3it", progress=notes)
+    assert any("imp multiple model 3/4: resuming from step 3/" in n for n in notes.lines), notes.lines
+    a, b = (RunStore(tmp_path / d).open(spec.run_id) for d in ("whole", "cut"))
+    for unit in ("rtl", "single", "multiple"):
+        ra, rb = a.level(0).child(unit).result(), b.level(0).child(unit).result()
+        assert ra == rb, unit
+    wa, wb = (r.level(0).child("rtl").load_tensors("model.safetensors") for r in (a, b))
+    assert all(torch.equal(wa[n], wb[n]) for n in wa), "bit-identical on CPU"
+    ba, bb = (r.level(0).child("rtl").load_tensors("buffers.safetensors") for r in (a, b))
+    assert all(torch.equal(ba[n], bb[n]) for n in ba)
+    assert whole.metrics == cut.metrics
+    assert not list((b.path / "level_00").rglob("checkpoint*.pt")), "finished units keep no checkpoint"
+

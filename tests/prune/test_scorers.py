@@ -115,14 +115,21 @@ def test_snip_scores_are_gradient_times_weight_by_hand():
         assert torch.equal(mask["layers.0.weight"], top_k(scores, k)), k
 
 
-def grasp_scores_by_explicit_hessian(model, batches):
+def grasp_scores_by_explicit_hessian(model, batches, temperature=200.0):
+    """S = -(w * Hg) with the authors' conventions: the logits over T = 200, and the linear
+    layers redrawn (Xavier normal) before scoring, on a copy."""
+    import copy
+
+    from ticketlab.prune.saliency import redraw_linear_layers
+    model = copy.deepcopy(model)
+    redraw_linear_layers(model)
     names = model.prunable_names
     shapes = [model.get_parameter(n).shape for n in names]
     flat0 = torch.cat([model.get_parameter(n).detach().flatten() for n in names])
 
     def loss(flat, x, y):
         params = dict(zip(names, (t.view(s) for t, s in zip(flat.split([s.numel() for s in shapes]), shapes))))
-        return F.cross_entropy(functional_call(model, params, (x,)), y)
+        return F.cross_entropy(functional_call(model, params, (x,)) / temperature, y)
 
     g = sum(torch.autograd.functional.jacobian(lambda f: loss(f, x, y), flat0) for x, y in batches)
     hessian = sum(torch.autograd.functional.hessian(lambda f: loss(f, x, y), flat0) for x, y in batches)
@@ -130,16 +137,35 @@ def grasp_scores_by_explicit_hessian(model, batches):
 
 
 def test_grasp_removes_highest_signed_score():
-    torch.manual_seed(2)  # a seed where large positive S exist, so the conventions disagree
+    torch.manual_seed(0)  # a seed where large positive S exist, so the conventions disagree
     model = Tiny([4, 3, 2]).double()  # double: the reference and the implementation agree to the last ranks
     batches = batches_for(model, count=2)
     s = grasp_scores_by_explicit_hessian(model, batches)
     k = round(0.5 * s.numel())
     keep_lowest = top_k(-s, k)
     assert not torch.equal(keep_lowest, top_k(s.abs(), k)), "the case must tell the two conventions apart"
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
     mask = pai_mask("grasp", model, batches, 0.5)
     got = torch.cat([mask[n].flatten() for n in model.prunable_names])
     assert torch.equal(got, keep_lowest)
+    assert all(torch.equal(p, before[n]) for n, p in model.named_parameters()), "only the scoring copy is redrawn"
+
+
+def test_grasp_follows_the_authors_temperature_and_redraw():
+    """Without T = 200 and the redraw, the ranking is another one: the test above would
+    not tell the conventions apart otherwise."""
+    torch.manual_seed(2)
+    model = Tiny([4, 3, 2]).double()
+    batches = batches_for(model, count=2)
+    k = 12
+    authors = top_k(-grasp_scores_by_explicit_hessian(model, batches), k)
+    plain = top_k(-grasp_scores_by_explicit_hessian(model, batches, temperature=1.0), k)
+    assert not torch.equal(authors, plain)
+    mask = pai_mask("grasp", model, batches, k / authors.numel())
+    assert torch.equal(torch.cat([mask[n].flatten() for n in model.prunable_names]), authors)
+    # The redraw is a function of the seed the network was built with: the same mask again.
+    again = pai_mask("grasp", model, batches, k / authors.numel())
+    assert all(torch.equal(mask[n], again[n]) for n in mask)
 
 
 def test_synflow_single_round_by_hand_and_data_free():

@@ -97,9 +97,16 @@ def test_a_stored_spec_that_lost_a_field_is_shown_not_a_traceback(old_run, capsy
     assert code == 0 and [row["run_id"] for row in json.loads(out)] == [old.run_id]
 
 
-def test_an_unreadable_spec_json_is_a_clear_error(old_run, capsys):
+def test_an_unreadable_spec_json_is_rebuilt_from_spec_yaml_or_a_clear_error(old_run, capsys):
     runs, old = old_run
-    (runs / old.run_id / "spec.json").write_text("{half")
+    spec_json = runs / old.run_id / "spec.json"
+    written = spec_json.read_text()
+    spec_json.write_text("{half")
+    # spec.yaml makes a spec with this run's id: spec.json is written again from it, with a note
+    code, _, err = cli(capsys, runs, "show", old.run_id)
+    assert code == 0 and "written again from spec.yaml" in err and json.loads(spec_json.read_text()) == json.loads(written)
+    spec_json.write_text("{half")
+    (runs / old.run_id / "spec.yaml").write_text("model: [")
     code, _, err = cli(capsys, runs, "show", old.run_id)
     assert code == 2 and "Traceback" not in err
-    assert f"Cannot read {runs / old.run_id / 'spec.json'}" in err and "move the directory away" in err
+    assert f"Cannot read {spec_json}" in err and "Move the directory away" in err

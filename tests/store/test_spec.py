@@ -47,8 +47,8 @@ def test_overrides_parse_and_validate():
     ("model", "resnet_9000", "Unknown model 'resnet_9000'.*lenet_300_100"),
     ("dataset", "imagenet", "Unknown dataset 'imagenet'.*fashion_mnist"),
     ("optimizer", "lion", "Unknown optimizer"),
-    ("lr", -1.0, "lr must be positive"),
-    ("batch_size", 0, "batch_size must be positive"),
+    ("lr", -1.0, r"lr must be > 0 \(learning rate\), got -1.0"),
+    ("batch_size", 0, r"batch_size must be >= 1 \(examples per step\), got 0"),
 ])
 def test_bad_values_are_refused_at_construction(field, value, message):
     fields = {"model": "lenet_300_100", "dataset": "fashion_mnist", field: value}

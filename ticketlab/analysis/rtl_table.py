@@ -26,6 +26,8 @@ def rtl_markdown(results: list[dict]) -> str:
     header = ["sparsity"]
     for _, label in methods:
         header += [f"{label} {key.replace('_', ' ')}"] + [f"{label} {e}" for e in extra] + [f"{label} params"]
+        if any("kept_weights" in lv[m] for r in results for lv in r["levels"] for m, _ in methods):
+            header.append(f"{label} kept weights")
     header.append("mean mask similarity")
     lines = ["| " + " | ".join(header) + " |", "|" + "---:|" * len(header)]
     by_sparsity: dict[float, list[dict]] = {}
@@ -38,6 +40,9 @@ def rtl_markdown(results: list[dict]) -> str:
             for metric in (key, *extra):
                 cells.append(_cell([lv[method][metric] for lv in levels], percent))
             cells.append(_cell([lv[method]["params"] for lv in levels], lambda v: f"{v / 1000:.1f}K"))
+            if f"{dict(methods)[method]} kept weights" in header:  # runs before it was reported have none
+                cells.append(_cell([lv[method]["kept_weights"] for lv in levels if "kept_weights" in lv[method]],
+                                   lambda v: f"{v / 1000:.1f}K"))
         cells.append(_cell([lv["similarity"]["mean_score"] for lv in levels], lambda v: f"{v:.3f}"))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -47,7 +47,7 @@ def _batch_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
 def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str | None = None,
                progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
                wait: bool = True, record: bool = True, compile: str | None = None,
-               precision: str = "auto") -> list[RunResult]:
+               precision: str = "auto", allow_disconnected: bool = False) -> list[RunResult]:
     """Run a batch group: the lifecycle of `run` (locks, status, index) for each member,
     one computation for all."""
     from ..methods.context import RunContext
@@ -77,7 +77,7 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
         held = list(dirs)
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record,
-                         compile=compile, precision=precision)
+                         compile=compile, precision=precision, allow_disconnected=allow_disconnected)
         execute(dirs, store, ctx, lambda: method_of(specs[0].kind).call("batched", specs, dirs, ctx))
         return [result_of(d, reused=False) for d in dirs]
     finally:

@@ -16,7 +16,7 @@ def execute(dirs: list[RunDir], store: RunStore, ctx, work) -> None:
     # Neither is part of the spec; the precision as it applies ("auto" resolved).
     provenance = {"device": str(ctx.device), "precision": effective_precision(ctx.device, ctx.precision)}
     for run_dir in dirs:
-        run_dir.remove_stale_temporaries()
+        run_dir.recover(ctx.progress.note)  # cut writes, damaged checkpoints and results
         before = run_dir.status_record().get("precision")
         if before not in (None, provenance["precision"]):  # resuming work trained in another precision
             ctx.progress.note(f"{run_dir.run_id}: its earlier work ran in {before} and goes on in "

@@ -17,7 +17,7 @@ from .results import RunResult, result_of
 def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
         restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True,
-        compile: str | None = None, precision: str = "auto") -> RunResult:
+        compile: str | None = None, precision: str = "auto", allow_disconnected: bool = False) -> RunResult:
     """Run `spec` once: a finished spec returns its stored result without computing.
 
     `batch` trains networks that a method trains side by side (IMP's controls of a level)
@@ -28,7 +28,8 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     like `batch` it changes speed, not results (beyond float tolerance), so it is not
     part of the spec either. `precision` ("auto": bf16 autocast on CUDA, fp32 elsewhere;
     "fp32"; "bf16") goes with the device, which is not part of the spec either; the run's
-    status records both."""
+    status records both. `allow_disconnected` trains a mask that leaves no path of kept
+    weights from the input to the output, which is refused otherwise (`sparse.connectivity`)."""
     check_options(compile, precision)
     store = RunStore(runs_dir)
     run_dir = store.run_dir(spec)
@@ -48,7 +49,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart,
                          batch=batch and stacking_keeps(precision, ctx_device, progress), record=record,
-                         compile=compile, precision=precision)
+                         compile=compile, precision=precision, allow_disconnected=allow_disconnected)
         method = method_of(spec.kind)
 
         def work() -> list[dict]:
@@ -57,7 +58,8 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
             # fails or is interrupted marks this run so too.
             ctx.sources = finished_sources(spec, store, dict(
                 data_dir=data_dir, device=str(ctx.device), progress=ctx.progress, checkpoint_every=checkpoint_every,
-                batch=ctx.batch, record=record, compile=compile, precision=precision))
+                batch=ctx.batch, record=record, compile=compile, precision=precision,
+                allow_disconnected=allow_disconnected))
             return [method.call("runner", spec, run_dir, ctx)]
 
         execute([run_dir], store, ctx, work)

@@ -12,7 +12,7 @@ def number_list(text: str, what: str, kind=float) -> list:
     except ValueError:
         example = "0,1,2" if kind is int else "0.1,0.5,0.9"
         numbers = "whole numbers" if kind is int else "numbers"
-        raise TicketlabError(f"{what} takes a comma list of {numbers}, e.g. {example}; got '{text}'.") from None
+        raise TicketlabError(f"{what} takes a comma list of {numbers}, e.g. {example}; got {text!r}.") from None
 
 
 def typed_list(text: str, what: str, kind=str) -> list:

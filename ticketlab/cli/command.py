@@ -108,7 +108,7 @@ class MethodCommand:
         """The fields of `many` flags that --set names. Such a field keeps the --set value
         when its list flag was not given (`--set seed=3` alone: seed 3, not the default of
         --seeds); with both, which one was meant is unclear, so that is refused."""
-        keys = set(parse_overrides(args.overrides))
+        keys = {self.method.spec.override_key(k) for k in parse_overrides(args.overrides)}  # train.seed on train
         touched = set()
         for flag in (f for f in self.flags if f.form == "many"):
             name = ".".join(flag.path)

@@ -34,6 +34,10 @@ class RtlCommand(MethodCommand):
         if partition.startswith("mapping:"):
             from ..data import dataset_info
             from ..data.partition import read_mapping
-            groups = read_mapping(partition.split(":", 1)[1], dataset_info(values[("train", "dataset")]).num_classes)
+            from .files import IN_FILE, PathArg, check
+            path = partition.split(":", 1)[1]
+            check(path, PathArg(IN_FILE, "--partition mapping:FILE", "mapping file",
+                                "an existing file of 'CLASS GROUP' lines (or a JSON object of class: group)"))
+            groups = read_mapping(path, dataset_info(values[("train", "dataset")]).num_classes)
             partition = "mapping"
         return {**values, ("partition",): partition, **({("groups",): groups} if groups is not None else {})}

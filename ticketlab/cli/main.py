@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         from ..core.registry import resolve_function
+        from .files import check_paths
+        check_paths(args)  # every file and folder argument, before any command touches one
         return resolve_function(args.handler, f"The {args.command} command")(args)
     except TicketlabError as err:
         return _error(err)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 
 from ..core.errors import TicketlabError
-from .common import common_flags, speed_flags
+from .common import common_flags, data_dir_flag, speed_flags
+from .files import IN_FILE, OUT_FILE, OUT_FOLDER, path_argument
 
 _TOOLS = "ticketlab.cli.tools:"
 _LISTING = "ticketlab.cli.listing:command_"
@@ -44,7 +45,7 @@ def _tools(sub) -> None:
     similar = sub.add_parser("similarity", help="Jaccard similarity of the masks of runs, and abrupt changes")
     similar.set_defaults(handler=_TOOLS + "similarity")
     similar.add_argument("runs", nargs="+", help="runs with several masks: IMP seeds or controls, PaI/DST methods")
-    similar.add_argument("-o", "--out", default="similarity", help="output folder (default ./similarity)")
+    _out_folder(similar, "similarity")
     similar.add_argument("--factor", type=float, default=3.0, help="robust deviations that make a change abrupt (3)")
     similar.add_argument("--min-jump", type=float, default=0.05, help="smallest abrupt change of the mean score")
     common_flags(similar, runs=False)
@@ -56,7 +57,8 @@ def _tools(sub) -> None:
     where.add_argument("--level", type=int, help="an IMP level")
     where.add_argument("--unit", help="any unit of the run holding final weights, e.g. level_03/oneshot")
     export.add_argument("--format", default="csr", help="dense, csr (default) or 2:4")
-    export.add_argument("-o", "--out", required=True, help="the file to write (.safetensors)")
+    path_argument(export, "-o", "--out", required=True, help="the file to write (.safetensors)", kind=OUT_FILE,
+                  noun="output file", valid="a file to write (not a folder; missing folders above it are created)")
     common_flags(export, runs=False)
 
     robust = sub.add_parser("evaluate", help="clean and corrupted (-C) test accuracy of a run's stored models")
@@ -69,19 +71,21 @@ def _tools(sub) -> None:
     report = sub.add_parser("report", help="tables and accuracy-vs-density plot of finished runs")
     report.set_defaults(handler=_TOOLS + "report")
     report.add_argument("runs", nargs="+", help="run ids (or unique prefixes, or directories)")
-    report.add_argument("-o", "--out", default="report", help="output folder (default ./report)")
+    _out_folder(report, "report")
     report.add_argument("--metric", default="test_accuracy",
                         help="test_accuracy (final, default) or test_accuracy_at_best_val (needs a validation split)")
     common_flags(report, runs=False)
 
     run = sub.add_parser("run", help="run any experiment from a YAML config file")
     run.set_defaults(handler=_TOOLS + "run_config")
-    run.add_argument("config")
+    path_argument(run, "config", kind=IN_FILE, noun="config file", label="CONFIG",
+                  valid="an existing YAML file of settings (with 'kind: train' or another kind)")
     common_flags(run)
 
     sweep = sub.add_parser("sweep", help="run every point of a sweep file (local processes or Ray)")
     sweep.set_defaults(handler=_TOOLS + "sweep")
-    sweep.add_argument("sweep_file", metavar="SWEEP.yaml", help="a base experiment and axes (docs/scaling.md)")
+    path_argument(sweep, "sweep_file", metavar="SWEEP.yaml", help="a base experiment and axes (docs/scaling.md)",
+                  kind=IN_FILE, noun="sweep file", valid="an existing YAML sweep file (docs/scaling.md)")
     sweep.add_argument("--backend", default="local", help="local (a process per run, default), ray, or serial")
     sweep.add_argument("--address", help="a running Ray cluster (HOST:PORT, ray://HOST:PORT or auto); "
                                          "without it the ray backend starts a local one")
@@ -92,17 +96,17 @@ def _tools(sub) -> None:
                                                    "(default: the file's, else 2)")
     sweep.add_argument("--checkpoint-every", default="1ep", help="save each run's training state this often")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs and which have finished; run nothing")
-    sweep.add_argument("--data-dir", help="folder holding dataset files (also $TICKETLAB_DATA)")
+    data_dir_flag(sweep)
     sweep.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     speed_flags(sweep)
     sweep.add_argument("--quiet", action="store_true", help="no progress output")
-    common_flags(sweep, runs=False)
+    common_flags(sweep, runs=False, writes=True)
 
     runs = sub.add_parser("runs", help="table of runs from the index")
     runs.set_defaults(handler=_LISTING + "runs")
     runs.add_argument("--kind", help="only runs of this experiment kind")
     runs.add_argument("--status", help="only runs with this status (finished, running, failed, ...)")
-    common_flags(runs, runs=False)
+    common_flags(runs, runs=False, writes=True)  # it brings the index up to date
 
     show = sub.add_parser("show", help="one run's spec, status and metrics")
     show.set_defaults(handler=_LISTING + "show")
@@ -111,3 +115,9 @@ def _tools(sub) -> None:
 
     for name, what in (("models", "model names"), ("datasets", "dataset names and shapes")):
         sub.add_parser(name, help=f"list {what}").set_defaults(handler=_LISTING + name)
+
+
+def _out_folder(parser, default: str) -> None:
+    path_argument(parser, "-o", "--out", default=default, help=f"output folder (default ./{default})",
+                  kind=OUT_FOLDER, noun="output folder",
+                  valid="a folder to write into (not a file; created with the folders above it if missing)")

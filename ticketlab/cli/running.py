@@ -19,7 +19,8 @@ def run_specs(specs, args) -> int:
     results = api.run_many(specs, runs_dir=args.runs_dir, data_dir=args.data_dir, device=args.device,
                            progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
                            wait=not args.no_wait, compile=args.compile, precision=args.precision,
-                           batch=getattr(args, "batch", False))
+                           batch=getattr(args, "batch", False),
+                           allow_disconnected=getattr(args, "allow_disconnected", False))
     if args.json:
         docs = [r.as_json() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ..core.errors import TicketlabError
+from ..core.errors import PathError, TicketlabError
 from ..core.progress import make_progress
 from .running import run_specs
 
@@ -72,6 +72,9 @@ def export(args) -> int:
     run = RunStore(args.runs_dir).open(args.run)
     name = level_name(args.level) if args.level is not None else (args.unit or ".")
     unit = Unit(run.path / name)  # not run.child: a wrong name must not make a folder
+    if not unit.path.resolve().is_relative_to(run.path.resolve()):  # '--unit ../..' reads no other folder
+        raise PathError(f"--unit {name} lies outside the run {run.run_id}: give a unit inside it, e.g. level_03 "
+                        "or level_03/oneshot.")
     if not unit.path.is_dir():
         raise TicketlabError(f"{run.run_id} has no unit {name}.")
     written = export_inference(run, unit, args.out, args.format)

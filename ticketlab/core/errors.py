@@ -52,3 +52,11 @@ class RunLockedError(TicketlabError):
 class PathError(TicketlabError):
     """A file or folder the user named that is missing, of the wrong kind (a file for a
     folder, or the reverse), outside where it must be, or that cannot be read or written."""
+
+
+class DiskFullError(TicketlabError):
+    """A write that failed for want of space (ENOSPC, a quota, SQLite's "disk is full")."""
+
+
+class DisconnectedMaskError(TicketlabError):
+    """A mask leaves no path of kept weights from the input to the output."""

@@ -3,6 +3,7 @@
 Each is one archive holding a folder of pickled batches. Locally we accept the extracted
 folder (fastest) or the archive itself (read in memory, never extracted where it lies);
 a download is verified, extracted safely into the user cache and the archive removed.
+Either way every member of the archive is checked first (`archives.py`).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import numpy as np
 from ticketlab.core.errors import DatasetError
 
 from . import locate
+from .archives import extract_tar, read_tar_members
 from .download import fetch, file_md5
 from .registry import DatasetEntry
 from .safe_pickle import load_batch
@@ -64,25 +66,12 @@ def _match(folder: Path, entry: DatasetEntry) -> Path | None:
     return archive if archive.is_file() else None
 
 
-def _safe_extractall(tar: tarfile.TarFile, dest: Path) -> None:
-    """Extract plain files and folders only, never outside `dest` (links, devices, '..' refused)."""
-    if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4
-        tar.extractall(dest, filter="data")
-        return
-    for member in tar.getmembers():  # the same rules, for older Pythons
-        target = (dest / member.name).resolve()
-        if not (member.isfile() or member.isdir()) or not target.is_relative_to(dest.resolve()):
-            raise tarfile.TarError(f"refusing to extract {member.name!r}")
-    tar.extractall(dest)
-
-
 def _extract(archive: Path, layout: CifarLayout) -> Path:
     """Extract into a temporary folder, then rename: a half-extracted folder never looks whole."""
     final = archive.parent / layout.folder
     tmp = Path(tempfile.mkdtemp(dir=archive.parent, prefix=".extract-"))
     try:
-        with tarfile.open(archive) as tar:
-            _safe_extractall(tar, tmp)
+        extract_tar(archive, tmp)  # every member checked first: no links, nothing outside tmp
         if not final.exists():
             os.replace(tmp / layout.folder, final)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
@@ -105,12 +94,17 @@ def _read_members(source: Path, entry: DatasetEntry) -> dict[str, bytes]:
     if file_md5(source) != entry.files[0].md5:
         raise DatasetError(f"{source} is not the official {entry.files[0].filename} (md5 differs). "
                            f"Delete it and let ticketlab download it, or replace it with the official archive.")
+    wanted = {f"{layout.folder}/{m}": m for m in layout.members}
     try:
-        with tarfile.open(source) as tar:
-            return {m: tar.extractfile(f"{layout.folder}/{m}").read() for m in layout.members}
-    except (tarfile.TarError, EOFError, OSError, zlib.error, KeyError, AttributeError) as err:
+        raw = read_tar_members(source, set(wanted))
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         raise DatasetError(f"{source} is truncated, corrupt or lacks the official batches ({err}). "
                            f"Delete it and retry, or replace it with the official archive.") from err
+    missing = sorted(set(wanted) - set(raw))
+    if missing:
+        raise DatasetError(f"{source} lacks the official batches ({', '.join(missing)}). "
+                           f"Delete it and retry, or replace it with the official archive.")
+    return {m: raw[name] for name, m in wanted.items()}
 
 
 def _decode(batch: dict, entry: DatasetEntry, where: str) -> tuple[np.ndarray, np.ndarray]:

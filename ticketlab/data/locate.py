@@ -8,7 +8,10 @@
 
 The first two may hold the files directly or in a `<name>/` subfolder, so one folder can
 serve every dataset. The first folder that holds a complete set wins: an explicit
-`--data-dir` must beat whatever happens to be installed system-wide.
+`--data-dir` must beat whatever happens to be installed system-wide. A folder the user
+names is the only place looked in: when it is missing or lacks the files the read is
+refused, saying what was looked for where, rather than quietly using another copy (or
+downloading one).
 """
 from __future__ import annotations
 
@@ -84,6 +87,8 @@ def find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None, match: C
     """The first folder's `match`, else `fetch_missing(cache folder)` where downloads are allowed."""
     from .download import downloads_allowed, has_source  # download imports this module's neighbours
 
+    if data_dir is not None:
+        return in_named_folder(entry, Path(data_dir).expanduser(), match)
     dirs = candidate_dirs(entry, data_dir)
     found = first_match(dirs, match)
     if found is not None:
@@ -95,3 +100,47 @@ def find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None, match: C
         raise DatasetError(f"The {entry.name} dataset files were not found and downloads are off. "
                            + how_to_provide(entry, dirs))
     return fetch_missing(cache_dir(entry))
+
+
+def in_named_folder(entry: DatasetEntry, folder: Path, match: Callable[[Path], T | None]) -> T:
+    """`match` in the folder the user named (or its subfolders named after the dataset), or
+    an error saying what was looked for where; never another copy of the files."""
+    from .download import has_source
+
+    files = ", ".join(f.filename for f in entry.files)
+    named = "the folder given as --data-dir (data_dir=...)"
+    if not folder.is_dir():
+        problem = "is a file, not a folder" if folder.exists() else "was not found"
+        raise DatasetError(f"The folder given as --data-dir (data_dir=...), {folder}, {problem}. It must be a "
+                           f"folder holding the {entry.name} files ({files}), directly or in a '{entry.name}/' "
+                           f"subfolder; or leave it out to search {default_order(entry)}.")
+    dirs = _with_subfolders(folder, entry)
+    found = first_match(dirs, match)
+    if found is not None:
+        return found
+    lacking = "were not found, and they have no download source" if not has_source(entry) else "were not found"
+    absent = [f.filename for f in entry.files if not any(_holds(d, f.filename) for d in dirs)]
+    raise DatasetError(f"The {entry.name} dataset files {lacking}: looked for {files} in {named}: "
+                       f"{', '.join(str(d) for d in dirs)}"
+                       + (f" (none holds {', '.join(absent)})" if absent else " (they hold no complete set)")
+                       + f". Put them there (directly or in a '{entry.name}/' subfolder), or leave out --data-dir "
+                       f"to search {default_order(entry)}.")
+
+
+def _holds(folder: Path, filename: str) -> bool:
+    """Whether `folder` holds `filename`, or the file decompressed (which the IDX reader takes)."""
+    return (folder / filename).is_file() or (folder / filename.removesuffix(".gz")).is_file()
+
+
+def default_order(entry: DatasetEntry) -> str:
+    """Where the files are looked for when no folder is named, for messages."""
+    from .download import has_source
+
+    places = [f"${DATA_ENV}"]
+    if entry.debian_dir:
+        package = f" (apt-get install {entry.debian_package})" if entry.debian_package else ""
+        places.append(f"{DEBIAN_ROOT / entry.debian_dir}{package}")
+    cache = f"the user cache {cache_dir(entry)}"
+    if has_source(entry):
+        cache += " (downloaded into it unless TICKETLAB_NO_DOWNLOAD=1)"
+    return ", ".join(places + [cache])

@@ -18,7 +18,7 @@ def parse_partition(text: str) -> tuple[str, list[str]]:
         raise SpecError(f"Unknown partition '{text}'. Use class, mapping (with a class -> group file), cluster:K, "
                         "cluster:K:features, environment or environment:CORRUPTION,...")
     if kind == "cluster":
-        if not args or not args[0].isdigit() or int(args[0]) < 2 or len(args) > 2 or \
+        if not args or not args[0].isdecimal() or not args[0].isascii() or int(args[0]) < 2 or len(args) > 2 or \
                 (len(args) == 2 and args[1] != "features"):
             raise SpecError(f"Malformed partition '{text}': write cluster:K (K >= 2 clusters of the inputs) or "
                             "cluster:K:features (of a trained dense model's penultimate features).")

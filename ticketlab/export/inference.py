@@ -2,7 +2,8 @@
 
 `export_inference(run, unit, path, format)` writes one safetensors file: the weights of
 a trained unit (already masked) and, in its metadata, the architecture name, input
-shape, class count and format. `load_inference(path)` rebuilds the network and swaps:
+shape, class count and format. `load_inference(path)` checks the file's header against
+the network it names (`metadata.py`, `sparse/header.py`), rebuilds it and swaps:
 - `csr`: every Linear whose weight is sparser than `csr_below` for a `CsrLinear` (the
   weight as a CSR matrix, `torch.sparse.mm`); denser layers stay dense, since CSR only
   pays when most entries are zero. Activations between Linear layers stay feature-major
@@ -30,8 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import CheckpointError, SpecError, UnknownNameError
+from .metadata import FORMATS, KIND, read_settings
 
-FORMATS = ("dense", "csr", "2:4")
 CSR_BELOW = 0.3  # density under which a layer is stored and run as CSR
 
 
@@ -171,7 +172,7 @@ def export_inference(run, unit, path: str | os.PathLike, fmt: str = "csr") -> di
         ok = [n for n in prunable if _two_four_ok(pattern[n])]
         if not ok:
             raise SpecError(f"No layer of {unit.path} is 2:4 sparse. Find 2:4 tickets with ticketlab imp --scope 2:4.")
-    meta = {"format": "ticketlab-inference", "model": spec.model, "input_shape": json.dumps(list(info.input_shape)),
+    meta = {"format": KIND, "model": spec.model, "input_shape": json.dumps(list(info.input_shape)),
             "num_classes": str(info.num_classes), "sparsity_format": fmt, "dataset": spec.dataset,
             "run": run.run_id, "unit": str(Path(unit.path).relative_to(run.path)) or "."}
     from safetensors.torch import save_file
@@ -188,26 +189,27 @@ def _two_four_ok(nonzero: torch.Tensor) -> bool:
 
 def load_inference(path: str | os.PathLike, device: str | torch.device = "cpu", csr_below: float = CSR_BELOW,
                    csr_conv: bool = False):
-    """The exported network, ready for inference (eval mode, sparse layers swapped in)."""
-    from safetensors import safe_open
+    """The exported network, ready for inference (eval mode, sparse layers swapped in).
 
+    The file may come from anyone: it is read as safetensors only, and its metadata and
+    every tensor's name, dtype and shape are checked against the network it names (built
+    first on the meta device, which costs no memory) before any tensor is read."""
     from ..models import build_model
+    from ..sparse.header import check_tensors, layout_of, read_header, read_tensors
 
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            meta = f.metadata() or {}
-            state = {k: f.get_tensor(k) for k in f.keys()}
-    except FileNotFoundError:
-        raise CheckpointError(f"No inference file at {path}.") from None
-    except Exception as err:  # safetensors raises its own error types for corrupt headers
-        raise CheckpointError(f"{path} is not a readable inference file ({err}); export it again.") from None
-    if meta.get("format") != "ticketlab-inference":
-        raise CheckpointError(f"{path} is a safetensors file but not a ticketlab inference export.")
-    model = build_model(meta["model"], tuple(json.loads(meta["input_shape"])), int(meta["num_classes"]))
-    model.load_state_dict(state)
+    header = read_header(path, "inference file")
+    settings = read_settings(header)
+    network = (settings.model, settings.input_shape, settings.num_classes)
+    with torch.device("meta"):
+        skeleton = build_model(*network)
+    check_tensors(header, layout_of(skeleton.state_dict()),
+                  against=f"the {settings.model} network its metadata names (input {settings.input_shape}, "
+                          f"{settings.num_classes} classes)")
+    model = build_model(*network)
+    model.load_state_dict(read_tensors(header))
     model.eval()
-    model = sparse_runtime(model, meta["sparsity_format"], device, csr_below, csr_conv)
-    model.export_metadata = meta
+    model = sparse_runtime(model, settings.sparsity_format, device, csr_below, csr_conv)
+    model.export_metadata = header.metadata
     return model
 
 

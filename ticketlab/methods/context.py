@@ -24,6 +24,7 @@ class RunContext:
     record: bool = True            # write the SQLite index (a sweep's workers leave it to the driver)
     compile: str | None = None     # train through torch.compile in this mode (Trainer.compile)
     precision: str = "auto"        # autocast policy (train.device.precision_policy)
+    allow_disconnected: bool = False  # train a mask with no input-to-output path (refused otherwise)
     # The finished runs that the spec reads, by the names of its `sources()`: the
     # orchestrator runs them first, so a method never starts another run itself.
     sources: dict[str, "RunDir"] = field(default_factory=dict)

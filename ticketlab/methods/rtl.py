@@ -13,7 +13,8 @@ At each target sparsity (a cached level), joint retraining starts from theta_0 w
 K masks: batches of the subsets are interleaved round robin (smaller subsets are
 sampled as often as larger ones), and a batch of subset k updates the shared tensor
 inside m_k only (`train.routed`). Sparsity counts the prunable weights outside
-`dense_layers`.
+`dense_layers` (the classifier by default, dense as in the paper). BatchNorm statistics
+are shared by the subsets unless `subset_batchnorm` keeps one set per subset.
 
 Baselines, at the same sparsity and budget of sample presentations:
 - IMP single model: one mask for all data, extracted the same way from theta_0 on all
@@ -22,14 +23,15 @@ Baselines, at the same sparsity and budget of sample presentations:
 - IMP multiple models: subset k's extracted mask on its own copy of theta_0, trained for
   1/K of the joint budget on subset k alone; nothing is shared.
 
-Joint, single and multiple retraining of a level are one unit each, without checkpoints
-inside: an interrupted level restarts (deterministically) from theta_0; extraction
-resumes at its last saved round. Augmentation is not applied to RTL batches.
+Joint, single and multiple retraining of a level are one unit each, checkpointed inside
+at `--checkpoint-every` (`rtl_retrain.py`); extraction resumes at its last saved round.
+Augmentation is not applied to RTL batches.
 
 Each level reports balanced accuracy, precision and recall per subset and averaged
-(membership), or accuracy per environment (context); parameter counts (RTL counts the
-union of its masks once, independent models count each); the masks' Jaccard similarity
-and scores; and, for a class partition with a known class similarity, the Spearman
+(membership), or accuracy per environment (context); `params`, every parameter a model
+needs (the union of RTL's masks once, each independent model's, per-subset statistics),
+and `kept_weights`, the kept prunable weights (the paper's 94K = 0.75 x 126K); the
+masks' Jaccard similarity and scores; and, for a class partition with a known class similarity, the Spearman
 correlation between the two (semantic alignment).
 """
 from __future__ import annotations
@@ -48,12 +50,13 @@ from ..specs import RtlSpec
 from ..store import RunDir, Unit
 from ..train.routed import RoutedNet, train_routed, train_routed_stacked
 from ..sparse.similarity import collapse_steps, jaccard_matrix, member_scores
+from .rtl_retrain import Retraining
 from .rtl_routed import dense_features, prune_round
 from .rtl_scores import RtlScores
 from .units import derived_seed
 
 
-class RtlJob:
+class RtlJob(Retraining):
     def __init__(self, spec: RtlSpec, run: RunDir, ctx: RunContext):
         self.spec, self.run, self.ctx = spec, run, ctx
         train = spec.train
@@ -229,57 +232,6 @@ class RtlJob:
         if not unit.has("masks.safetensors"):
             unit.save_tensors("masks.safetensors", {f"{k}/{n}": m[n].to(torch.uint8)
                                                     for k, m in enumerate(masks) for n in m})
-
-    def _train(self, unit: Unit, net: RoutedNet, batches, steps: int, description: str) -> float:
-        self.ctx.progress.note(f"{description}: {steps} steps")
-        loss = train_routed(net, batches, steps, self.spec.train, progress=self.ctx.progress, description=description)
-        unit.save_tensors("model.safetensors", net.model.state_dict())
-        return loss
-
-    def joint(self, unit: Unit, masks: list[Mask]) -> dict:
-        if unit.finished:
-            return unit.result()
-        net = RoutedNet(self.fresh(), masks)
-        gens = [self._generator("joint", unit.path.parent.name, k) for k in range(self.k)]
-        loss = self._train(unit, net, lambda step: (step % self.k, *self.subset_batch(step % self.k,
-                                                                                      gens[step % self.k])),
-                           self.joint_steps, "rtl joint retraining")
-        unit.save_tensors("buffers.safetensors", net.buffer_tensors())
-        result = {**self.scores.routed(net), "train_loss": loss, "params": self.params(net.union(), self.model),
-                  "kept_union": self.kept(net.union())}
-        unit.finish(result)
-        return result
-
-    def single(self, unit: Unit, mask: Mask) -> dict:
-        if unit.finished:
-            return unit.result()
-        net = RoutedNet(self.fresh(single=True), [mask])
-        g = self._generator("single", unit.path.parent.name)
-        loss = self._train(unit, net, lambda step: (0, *self.all_batch(g)), self.joint_steps, "imp single model")
-        result = {**self.scores.single(net), "train_loss": loss, "params": self.params(mask, self.single_model)}
-        unit.finish(result)
-        return result
-
-    def multiple(self, unit: Unit, masks: list[Mask]) -> dict:
-        if unit.finished:
-            return unit.result()
-        nets = [RoutedNet(self.fresh(), [mask]) for mask in masks]
-        batches = [lambda step, k=k, g=self._generator("multiple", unit.path.parent.name, k):
-                   (0, *self.subset_batch(k, g)) for k in range(self.k)]
-        if self.ctx.batch:  # the K independent models as one stacked computation
-            train_routed_stacked(nets, batches, self.joint_steps // self.k, self.spec.train)
-        else:
-            for net, fn in zip(nets, batches):
-                train_routed(net, fn, self.joint_steps // self.k, self.spec.train)
-        result = {**self.scores.each(nets), "params": sum(self.params(m, self.model) for m in masks)}
-        unit.finish(result)
-        return result
-
-    # -- parameter counts ---------------------------------------------------------------
-    @staticmethod
-    def params(mask: Mask, model: torch.nn.Module) -> int:
-        """Weights the mask keeps plus every parameter that is never pruned."""
-        return sum(p.numel() for p in model.parameters()) - mask.size() + mask.kept()
 
 
 def run_rtl(spec: RtlSpec, run: RunDir, ctx: RunContext) -> dict:

@@ -10,11 +10,12 @@ import torch
 
 from .context import RunContext
 from .health import health_of
+from ..core.errors import DisconnectedMaskError
 from ..data import load_dataset
-from ..core.errors import CheckpointError
 from ..models import build_model
 from ..specs import TrainSpec
 from ..sparse import Mask
+from ..sparse.connectivity import disconnection
 from ..store import Unit
 from ..train import Trainer, to_steps
 
@@ -66,9 +67,12 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     if state is not None:
         trainer.load_state_dict(state)
         ctx.progress.note(f"{description}: resuming from step {trainer.step}/{trainer.total_steps}")
+    else:
+        check_connected(trainer, ctx, description)
     if snapshot_at is not None and trainer.step > snapshot_at:
-        raise CheckpointError(f"{unit.path} resumed past step {snapshot_at} without the state saved there; "
-                              "rerun with --restart.")
+        # The snapshot is taken at its step, before training goes on, so a checkpoint past
+        # it was written after it was kept: there is nothing to take again.
+        snapshot_at = None
     ctx.progress.start(description, trainer.total_steps, trainer.step)
     started = time.perf_counter()
     options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
@@ -95,6 +99,8 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
     state at step `snapshot_at` (IMP's rewind point)."""
     from ..train.batched import BatchedTrainer
 
+    for trainer in trainers:
+        check_connected(trainer, ctx, description)
     batched = BatchedTrainer(trainers)
     ctx.progress.start(f"{description} ({len(trainers)} batched)", batched.total_steps, batched.step)
     started = time.perf_counter()
@@ -118,6 +124,23 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
                     "train_seconds": round(seconds / len(trainers), 3), "batched": len(trainers),
                     **checked_health(trainer, description, ctx)})
     return out
+
+
+def check_connected(trainer: Trainer, ctx: RunContext, description: str) -> None:
+    """Refuse, before training, a mask that leaves no path of kept weights from the input to
+    the output: such a network trains to chance whatever the method (`--allow-disconnected`
+    trains it anyway, and its run is then recorded as dead)."""
+    if trainer.mask is None:
+        return
+    where = disconnection(trainer.model, trainer.mask, tuple(trainer.data.info.input_shape))
+    if where is None:
+        return
+    message = f"{description}: the mask leaves no path of kept weights from the input to the output at {where}"
+    if ctx.allow_disconnected:
+        ctx.progress.note(f"{message}; training it anyway, as asked")
+        return
+    raise DisconnectedMaskError(f"{message}. The network cannot learn. Choose a higher density, keep the layer "
+                                "dense (--dense-layer), or pass --allow-disconnected to train it anyway.")
 
 
 def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> None:

@@ -4,7 +4,8 @@ Each kind lives in its own module and registers itself with `register_spec` when
 module is imported; this package face imports the built-in kinds, so that importing
 `ticketlab.specs` knows every one of them. A plugin's kind registers the same way.
 """
-from .base import SPEC_KINDS, Spec, check, load_spec_file, register_spec, spec_from_dict
+from .base import SPEC_KINDS, Spec, check, register_spec, spec_from_dict
+from .config import load_spec_file
 from .train import TrainSpec
 from .imp import IMP_CONTROLS, ImpSpec, Rewind
 from .baselines import DST_METHODS, DstSpec, PaiSpec, RstSpec

@@ -31,15 +31,16 @@ spec under the new version and is never reused.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import yaml
-
 from ..core.errors import SpecError, TicketlabError, UnknownNameError
+from .yaml_text import parse_overrides, shown
+from .values import check_values, coerce_value, type_hints
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,26 @@ class Spec:
 
     kind: ClassVar[str] = ""
     version: ClassVar[int] = 1
+
+    # Every spec's fields are checked against their declared types and ranges before its
+    # kind's own checks, however it is built, so a range is declared once, on its field.
+    # Not in `spec_from_dict` (the command line's flags, `replace` and Python skip it) nor
+    # in `register_spec` (a spec class need not be registered to be built): in
+    # `__post_init__`, which every dataclass `__init__` calls. A kind that defines its
+    # own (without calling this one) has it wrapped here as its class is made; one that
+    # does not inherits a checked one.
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("__post_init__")
+        if own is not None:
+            @functools.wraps(own)
+            def checked(self) -> None:
+                check_fields(self)
+                own(self)
+            cls.__post_init__ = checked
+
+    def __post_init__(self) -> None:
+        check_fields(self)
 
     def canonical(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -120,6 +141,7 @@ class Spec:
         mine: dict[str, Any] = {}
         inner: dict[str, dict[str, Any]] = {}
         for key, value in changes.items():
+            key = self.override_key(key)
             head, dot, rest = key.partition(".")
             if dot and head in nested:
                 inner.setdefault(head, {})[rest] = value
@@ -132,18 +154,27 @@ class Spec:
             data[name] = nested[name].apply(sub_changes)
         return spec_from_dict(data, kind=self.kind)
 
+    @classmethod
+    def override_key(cls, key: str) -> str:
+        """An override's key as this kind names it: on a spec that is its own training (a
+        train spec), `train.lr`, as every other method's command spells it, is `lr`."""
+        head, dot, rest = key.partition(".")
+        names = {f.name for f in dataclasses.fields(cls)}
+        if dot and head == "train" and not names & {"train", "source"} and not hasattr(cls, "train"):
+            return rest
+        return key
 
-def parse_overrides(assignments: list[str]) -> dict[str, Any]:
-    """`key=value` strings (`--set`) as {key: value}: keys with '_' for '-', values parsed as
-    YAML scalars (an empty value is the empty string)."""
-    changes: dict[str, Any] = {}
-    for item in assignments:
-        key, sep, raw = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep or not key:
-            raise SpecError(f"Malformed --set '{item}': write key=value, e.g. --set lr=0.05.")
-        changes[key] = yaml.safe_load(raw) if raw.strip() else ""
-    return changes
+
+def check_fields(spec: Spec) -> None:
+    """A spec's field values against their declared types and ranges (`values.py`), and each
+    nested spec of its declared kind."""
+    check_values(spec)
+    hints = type_hints(type(spec))
+    for f in dataclasses.fields(spec):
+        hint, value = hints.get(f.name), getattr(spec, f.name)
+        if isinstance(hint, type) and issubclass(hint, Spec) and not isinstance(value, hint):
+            given = f"a {value.kind} spec" if isinstance(value, Spec) else repr(value)
+            raise SpecError(f"{f.name} must be a {hint.kind} spec, got {given}.")
 
 
 def _plain(value: Any) -> Any:
@@ -189,10 +220,12 @@ def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
     """The spec `data` describes. A `version` in it must be its kind's current one; none means
     the current one too (a config file or the command line). A stored dict, where none means
     version 1, is checked first with `version_note`."""
+    if not isinstance(data, dict):
+        raise SpecError(f"A spec is a mapping of settings (with 'kind: train' or another kind), got {data!r}.")
     data = dict(data)
     kind = data.pop("kind", None) or kind
-    if kind not in SPEC_KINDS:
-        raise UnknownNameError("experiment kind", str(kind), sorted(SPEC_KINDS))
+    if not isinstance(kind, str) or kind not in SPEC_KINDS:
+        raise UnknownNameError("experiment kind", shown(kind), sorted(SPEC_KINDS))
     cls = SPEC_KINDS[kind]
     written = data.pop("version", None)
     if written is not None and type(written) is not int:
@@ -200,12 +233,12 @@ def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
                         f"got {written!r}.")
     if written is not None and written > cls.version:
         raise SpecVersionError(kind, written, cls.version)
-    hints = typing.get_type_hints(cls)
+    hints = type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted((shown(k) for k in data if k not in fields))
     if unknown:
         raise SpecError(f"Unknown {kind} setting(s) {', '.join(unknown)}. Valid settings: {', '.join(fields)}.")
-    values = {name: _coerce(name, value, hints[name]) for name, value in data.items()}
+    values = {name: _coerce(name, value, hints.get(name)) for name, value in data.items()}
     missing = [n for n, f in fields.items() if n not in values and f.default is dataclasses.MISSING
                and f.default_factory is dataclasses.MISSING]
     if missing:
@@ -253,53 +286,13 @@ def _current_version(cls: type[Spec], data: dict[str, Any]) -> int:
 def _coerce(name: str, value: Any, hint: Any) -> Any:
     """Convert YAML/CLI values to the field's declared type, or say what was expected."""
     if isinstance(hint, type) and issubclass(hint, Spec):
-        if isinstance(value, Spec):
+        if isinstance(value, hint):
             return value
         if not isinstance(value, dict):
             raise SpecError(f"Setting '{name}' is a nested {hint.kind} spec: give its fields (e.g. --set "
                             f"{name}.FIELD=VALUE, or a mapping under '{name}:' in a config file), not {value!r}.")
+        if (value.get("kind") or hint.kind) != hint.kind:
+            raise SpecError(f"Setting '{name}' is a nested {hint.kind} spec, so its kind is {hint.kind} (or left "
+                            f"out), not {value['kind']!r}.")
         return spec_from_dict(value, kind=hint.kind)
-    args = [a for a in typing.get_args(hint) if a is not type(None)]
-    optional = type(None) in typing.get_args(hint)
-    if value is None and optional:
-        return None
-    target = args[0] if args and typing.get_origin(hint) is not tuple else hint
-    try:
-        if typing.get_origin(target) is tuple or target is tuple:
-            item_type = (typing.get_args(target) or (str,))[0]
-            items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else [value]
-            items = [i.strip() if isinstance(i, str) else i for i in items]
-            return tuple(_coerce(name, i, item_type) for i in items if i != "")
-        if target is bool:
-            if isinstance(value, bool):
-                return value
-            raise ValueError
-        if target is int:
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-                raise ValueError
-            return int(value)
-        if target is float:
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        if target is str:
-            return str(value)
-    except (TypeError, ValueError):
-        pass
-    else:
-        return value
-    raise SpecError(f"Setting '{name}' expects {getattr(target, '__name__', target)}, got {value!r}.")
-
-
-def load_spec_file(path: str) -> Spec:
-    try:
-        with open(path) as f:
-            data = yaml.safe_load(f)
-    except FileNotFoundError:
-        raise SpecError(f"No config file at {path}.") from None
-    except yaml.YAMLError as err:
-        raise SpecError(f"{path} is not valid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{path} must hold a mapping of settings (with 'kind: train' or another kind).")
-    return spec_from_dict(data)
-
+    return coerce_value(name, value, hint)

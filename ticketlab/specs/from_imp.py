@@ -11,7 +11,7 @@ from typing import ClassVar
 from ..core.errors import UnknownNameError
 from .imp import ImpSpec
 from .base import Spec, check, register_spec
-from .fields import setting
+from .fields import SEED, setting
 
 
 class ReadsImpRun(Spec):
@@ -29,14 +29,13 @@ class LmcSpec(ReadsImpRun):
 
     kind: ClassVar[str] = "lmc"
     source: ImpSpec = setting(help="the IMP run (id, unique prefix or directory)", from_run=True)
-    level: int = setting(help="the IMP level whose ticket is tested")
-    points: int = setting(11, help="evaluation points on the line, ends included")
-    data_seeds: tuple[int, ...] = setting((1, 2), help="comma list of the two copies' data-order seeds")
+    level: int = setting(help="the IMP level whose ticket is tested", at_least=0)
+    points: int = setting(11, help="evaluation points on the line, ends included", at_least=3)
+    data_seeds: tuple[int, ...] = setting((1, 2), help="comma list of the two copies' data-order seeds", **SEED)
 
     def __post_init__(self) -> None:
         check(0 <= self.level <= self.source.levels,
                f"level {self.level} is not a level of this IMP run (0..{self.source.levels}).")
-        check(self.points >= 3, f"points must be at least 3 (the two ends and one between), got {self.points}.")
         check(len(self.data_seeds) == 2 and self.data_seeds[0] != self.data_seeds[1],
                f"data_seeds must be two different seeds, got {list(self.data_seeds)}.")
         check(self.source.rewind_plan.mode == "weights",
@@ -70,18 +69,21 @@ class PoolSpec(ReadsImpRun):
     version: ClassVar[int] = 2
     source: ImpSpec = setting(help="the IMP run, with a validation split (id, unique prefix or directory)",
                               from_run=True)
-    targets: tuple[int, ...] = setting(help="comma list of target levels, e.g. 3,5,7", flag="--target")
+    targets: tuple[int, ...] = setting(help="comma list of target levels, e.g. 3,5,7", flag="--target", at_least=0)
     variants: tuple[str, ...] = setting(("interpolate",), help="interpolate, average, or both as a comma list",
                                         flag="--variant")
-    alphas: tuple[float, ...] = setting((), help="comma list of interpolation factors in [0, 1] (empty: "
-                                        + ",".join(map(str, DEFAULT_ALPHAS)) + "; the average variant uses 0.5)")
-    candidates: int = setting(0, help="pool size per target, nearest levels first (0: every other level)")
+    alphas: tuple[float, ...] = setting((), help="comma list of interpolation factors (empty: "
+                                        + ",".join(map(str, DEFAULT_ALPHAS)) + "; the average variant uses 0.5)",
+                                        at_least=0, at_most=1)
+    candidates: int = setting(0, help="pool size per target, nearest levels first (0: every other level)",
+                              at_least=0)
     weights: str = setting("best", help="each level's best (best-validation) or final weights")
-    bn_samples: int = setting(10000, help="training examples that recompute BatchNorm statistics (0: all)")
+    bn_samples: int = setting(10000, help="training examples that recompute BatchNorm statistics (0: all)",
+                              at_least=0)
     ood: bool = setting(True, help="score the chosen models on the corrupted (-C) test sets")
-    ood_size: int = setting(0, help="test images per corrupted set (0: the whole test set)")
+    ood_size: int = setting(0, help="test images per corrupted set (0: the whole test set)", at_least=0)
     ema_factor: float = setting(0.9, help="the EMA baseline's weight on each new candidate, folded in nearest "
-                                "first (the authors' EMA_value)")
+                                "first (the authors' EMA_value)", above=0, below=1)
     ablations: tuple[str, ...] = setting((), help="comma list of " + ", ".join(POOL_ABLATIONS) + ": average every "
                                          "state first, then prune and recalibrate once", flag="--ablation")
 
@@ -96,18 +98,11 @@ class PoolSpec(ReadsImpRun):
         for variant in self.variants:
             if variant not in POOL_VARIANTS:
                 raise UnknownNameError("pool variant", variant, list(POOL_VARIANTS))
-        bad_alphas = [a for a in self.alphas if not 0 <= a <= 1]
-        check(not bad_alphas, f"Interpolation factors must lie in [0, 1] (the weight of the current ticket); "
-                               f"got {bad_alphas}.")
-        check(self.candidates >= 0, f"candidates must be >= 0 (0: every other level), got {self.candidates}.")
         if self.weights not in POOL_WEIGHTS:
             raise UnknownNameError("pool weights", self.weights, list(POOL_WEIGHTS))
         check(self.source.train.val_size > 0,
                "Lottery Pools chooses its interpolation factors on a validation split, and this IMP run has "
                "none. Run IMP with a validation split, e.g. --set val_size=5000.")
-        check(self.bn_samples >= 0 and self.ood_size >= 0, "bn_samples and ood_size must be >= 0 (0: all).")
-        check(0 < self.ema_factor < 1, f"ema_factor must lie in (0, 1) (the new candidate's weight), got "
-                                       f"{self.ema_factor}.")
         for ablation in self.ablations:
             if ablation not in POOL_ABLATIONS:
                 raise UnknownNameError("pool ablation", ablation, list(POOL_ABLATIONS))
@@ -140,7 +135,7 @@ class ElasticSpec(ReadsImpRun):
 
     kind: ClassVar[str] = "elastic"
     source: ImpSpec = setting(help="the IMP run (weight rewinding) holding the source ticket", from_run=True)
-    level: int = setting(help="the IMP level whose ticket moves")
+    level: int = setting(help="the IMP level whose ticket moves", at_least=0)
     target: str = setting(help="the target model, e.g. cifar_resnet_32_8")
     strategy: str = setting("append", help="automatic stretch order: append (B0 B1 B2 B1 B2) or interpolate "
                             "(B0 B1 B1 B2 B2)", one_of="blocks")

@@ -51,8 +51,8 @@ class ImpSpec(Spec):
     kind: ClassVar[str] = "imp"
     version: ClassVar[int] = 2
     train: TrainSpec = setting(help="the training of every level")
-    levels: int = setting(10, help="pruning levels after the dense level 0")
-    prune_fraction: float = setting(0.2, help="fraction of surviving weights removed per level")
+    levels: int = setting(10, help="pruning levels after the dense level 0", at_least=0)
+    prune_fraction: float = setting(0.2, help="fraction of surviving weights removed per level", above=0, below=1)
     scope: str = setting("global", help="global (one threshold), layerwise, or N:M (e.g. 2:4)")
     layer_rates: tuple[str, ...] = setting((), help="per-layer rate override, e.g. output=0.1", flag="--layer-rate",
                                            repeat=True, metavar="LAYER=FRACTION")
@@ -61,16 +61,12 @@ class ImpSpec(Spec):
     rewind: str = setting("init", help="init, a step (1000it, 2ep), lr[:STEP] or finetune[:STEP]")
     controls: tuple[str, ...] = setting((), help="comma list of " + ", ".join(IMP_CONTROLS))
     control_levels: tuple[int, ...] = setting((), help="comma list of levels for the controls (empty: every pruned "
-                                                       "level)")
+                                                       "level)", at_least=1)
 
     def __post_init__(self) -> None:
         from ..prune.layers import parse_rates
         from ..prune.names import SCOPES
 
-        check(self.levels >= 0, f"levels must be >= 0, got {self.levels}.")
-        check(0 < self.prune_fraction < 1,
-               f"prune_fraction must be in (0, 1) (the fraction of surviving weights removed per level), "
-               f"got {self.prune_fraction}.")
         from ..prune.names import parse_nm
 
         nm = parse_nm(self.scope)

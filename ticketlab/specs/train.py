@@ -9,8 +9,8 @@ from ..core.errors import SpecError, UnknownNameError
 from ..train.duration import Duration
 from ..train.optim import OPTIMIZERS
 from ..train.schedule import SCHEDULES
-from .base import Spec, check, register_spec
-from .fields import setting
+from .base import Spec, register_spec
+from .fields import SEED, setting
 
 
 @register_spec
@@ -24,22 +24,23 @@ class TrainSpec(Spec):
     model: str = setting(help="e.g. lenet_300_100, conv4, cifar_resnet_20 (ticketlab models lists them)")
     dataset: str = setting(help="e.g. fashion_mnist, cifar10, mnist1d (ticketlab datasets lists them)")
     seed: int = setting(0, help="initialization seed (and data order unless data_seed is set)",
-                        flag=None, many="--seeds")
+                        flag=None, many="--seeds", **SEED)
     duration: str = setting("10ep", help="training length: epochs (10ep) or iterations (500it)", flag=None)
-    batch_size: int = setting(128, help="examples per step", flag=None)
+    batch_size: int = setting(128, help="examples per step", flag=None, at_least=1)
     optimizer: str = setting("sgd", help="sgd, adam or adamw", flag=None)
-    lr: float = setting(0.1, help="learning rate", flag=None)
-    momentum: float = setting(0.0, help="SGD momentum, in [0, 1)", flag=None)
+    lr: float = setting(0.1, help="learning rate", flag=None, above=0)
+    momentum: float = setting(0.0, help="SGD momentum", flag=None, at_least=0, below=1)
     nesterov: bool = setting(False, help="Nesterov momentum", flag=None)
-    weight_decay: float = setting(0.0, help="L2 penalty", flag=None)
+    weight_decay: float = setting(0.0, help="L2 penalty", flag=None, at_least=0)
     schedule: str = setting("constant", help="learning-rate schedule: constant, multistep or cosine", flag=None)
     milestones: tuple[str, ...] = setting((), help="steps where multistep decays, e.g. 80ep,120ep", flag=None)
-    gamma: float = setting(0.1, help="multistep decay factor", flag=None)
+    gamma: float = setting(0.1, help="multistep decay factor", flag=None, above=0)
     warmup: str = setting("0it", help="linear learning-rate warmup length", flag=None)
     augment: bool | None = setting(None, help="data augmentation; unset: the dataset's sensible default", flag=None)
-    val_size: int = setting(0, help="training examples held out for validation", flag=None)
+    val_size: int = setting(0, help="training examples held out for validation", flag=None, at_least=0)
     eval_every: str = setting("1ep", help="test (and validation) evaluation interval", flag=None)
-    data_seed: int | None = setting(None, help="data order and augmentation seed; unset: the seed", flag=None)
+    data_seed: int | None = setting(None, help="data order and augmentation seed; unset: the seed", flag=None,
+                                    **SEED)
     init: str = setting("kaiming_normal", help="weight initialization: kaiming_normal, kaiming_uniform, "
                         "xavier_normal, xavier_uniform, torch_default or signed_constant", flag=None)
 
@@ -62,11 +63,6 @@ class TrainSpec(Spec):
             raise SpecError(f"duration must be positive, got '{self.duration}'.")
         if Duration.parse(self.eval_every).amount <= 0:
             raise SpecError(f"eval_every must be positive, got '{self.eval_every}'.")
-        check(self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}.")
-        check(self.lr > 0, f"lr must be positive, got {self.lr}.")
-        check(0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}.")
-        check(self.weight_decay >= 0, f"weight_decay must be >= 0, got {self.weight_decay}.")
-        check(self.val_size >= 0, f"val_size must be >= 0, got {self.val_size}.")
 
     def preflight(self) -> None:
         """Refuse a model that does not fit the dataset before any directory or training exists."""

@@ -4,14 +4,27 @@ The run directories are the truth; the index is a fast, queryable summary of the
 written by the process that drives experiments and can be rebuilt from the directories
 at any time (`sync`), so a run finished by another worker appears on the next look.
 In a multi-process (DDP) job only rank 0 writes it; the other ranks' records are no-ops.
+
+An index found damaged when it is opened (not a database, or failing SQLite's quick
+check) is moved aside as `index.sqlite.corrupt-<time>` and started anew (`rebuilt`),
+which the store then fills from the run folders, saying so on stderr. A full disk or a
+database held too long by another process is said as a `TicketlabError`, never as
+SQLite's own exception.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import sqlite3
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from ..core import faults
+from ..core.atomic import free_space, is_disk_full, move_aside
+from ..core.errors import DiskFullError, TicketlabError
 from ..core.ranks import is_writer
 
 _SCHEMA = """
@@ -24,27 +37,35 @@ CREATE TABLE IF NOT EXISTS runs (
     run_dir TEXT NOT NULL,
     updated REAL NOT NULL
 )"""
+_DAMAGED_WORDS = ("file is not a database", "malformed", "corrupt")
+# SQLite's companions of a database file, which belong to it and move with it.
+_COMPANIONS = ("-journal", "-wal", "-shm")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection to the index at `path` (the fault tests wrap it)."""
+    db = sqlite3.connect(path, timeout=30)
+    db.row_factory = sqlite3.Row
+    return db
 
 
 class RunIndex:
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.rebuilt = False  # True when a damaged index was moved aside and this one is new
         if not is_writer():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
+        if self._damage() is not None:
+            self._replace_damaged()
+        with self._session() as db:
             db.execute(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.row_factory = sqlite3.Row
-        return db
 
     def record(self, run_id: str, kind: str, status: str, spec: dict, run_dir: str,
                metrics: dict | None = None) -> None:
         if not is_writer():
             return
-        with self._connect() as db:
+        with self._session(writing=True) as db:
             db.execute(
                 "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET "
                 "status=excluded.status, spec=excluded.spec, metrics=excluded.metrics, "
@@ -58,14 +79,104 @@ class RunIndex:
             query, args = query + " AND kind = ?", args + [kind]
         if status:
             query, args = query + " AND status = ?", args + [status]
-        with self._connect() as db:
+        with self._session() as db:
             rows = db.execute(query + " ORDER BY updated", args).fetchall()
         return [_decode(r) for r in rows]
 
     def get(self, run_id: str) -> dict | None:
-        with self._connect() as db:
+        with self._session() as db:
             row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return _decode(row) if row else None
+
+    # -- sessions, and what goes wrong in them --------------------------------------------
+    @contextlib.contextmanager
+    def _session(self, writing: bool = False) -> Iterator[sqlite3.Connection]:
+        """One connection, committed and closed; SQLite's errors said for people."""
+        try:
+            db = connect(self.path)
+            try:
+                if writing:
+                    _fault_point("before", self.path)
+                yield db
+                db.commit()
+            finally:
+                db.close()
+        except sqlite3.Error as err:
+            raise self._explained(err) from None
+        if writing:
+            _fault_point("after", self.path)
+
+    def _explained(self, err: sqlite3.Error) -> TicketlabError:
+        text = str(err)
+        if is_disk_full(err):
+            return _index_full(self.path, err)
+        if "locked" in text or "busy" in text:
+            return TicketlabError(f"The index {self.path} stayed locked by another process for 30 s ({text}). The "
+                                  "run folders are complete; run the same command again, or `ticketlab runs` "
+                                  "later, to bring the index up to date.")
+        if any(words in text.lower() for words in _DAMAGED_WORDS):
+            return TicketlabError(f"The index {self.path} is damaged ({text}). Run `ticketlab runs`: it moves the "
+                                  "damaged file aside and rebuilds the index from the run folders.")
+        return TicketlabError(f"Cannot use the index {self.path} ({type(err).__name__}: {text}). Check that its "
+                              "folder is writable; the index can be deleted at any time, and `ticketlab runs` "
+                              "rebuilds it from the run folders.")
+
+    # -- damage on opening --------------------------------------------------------------
+    def _replace_damaged(self) -> None:
+        """Move the damaged index aside and start a new one, under a lock of its own and
+        after a second look: two processes that found one damaged index move it aside
+        once, not the new one as well."""
+        with open(self.path.with_name(f".{self.path.name}.repair.lock"), "a") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            try:
+                problem = self._damage()
+                if problem is None:  # another process has replaced it meanwhile
+                    return
+                moved = self._move_aside()
+                with self._session() as db:
+                    db.execute(_SCHEMA)
+            finally:
+                fcntl.flock(guard, fcntl.LOCK_UN)
+        self.rebuilt = True
+        print(f"ticketlab: the index {self.path} was damaged ({problem}); moved it aside to {moved.name} and "
+              "rebuilding it from the run folders.", file=sys.stderr)
+
+    def _damage(self) -> str | None:
+        """What is wrong with the index file, or None when it is sound (or not there yet)."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return None
+        try:
+            with contextlib.closing(connect(self.path)) as db:
+                found = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as err:
+            if not any(words in str(err).lower() for words in _DAMAGED_WORDS):
+                raise self._explained(err) from None
+            return str(err)
+        return None if found == ["ok"] else "; ".join(map(str, found))[:200]
+
+    def _move_aside(self) -> Path:
+        moved = move_aside(self.path)
+        for suffix in _COMPANIONS:  # a stale journal would be played into the new database
+            companion = self.path.with_name(self.path.name + suffix)
+            if companion.exists():
+                companion.rename(moved.with_name(moved.name + suffix))
+        return moved
+
+
+def _fault_point(when: str, path: Path) -> None:
+    """The fault tests' hook; an injected full disk comes as SQLite's own error does."""
+    try:
+        faults.at_write("index", when, str(path))
+    except OSError as err:
+        raise sqlite3.OperationalError("database or disk is full") from err
+
+
+def _index_full(path: Path, err: sqlite3.Error) -> TicketlabError:
+    return DiskFullError(
+        f"Disk full: could not update the index {path} ({err}); {free_space(path)} free on its disk. The index "
+        "is left as it was (SQLite rolled the change back), and the run folders hold every result written. "
+        "Free some space and run the same command again (a finished run is reused), or `ticketlab runs`, which "
+        "brings the index up to date from the run folders.")
 
 
 def _decode(row: sqlite3.Row) -> dict:

@@ -9,6 +9,7 @@ them (the others would wait behind it forever).
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -16,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..core.errors import RunLockedError
+from ..core.errors import RunLockedError, TicketlabError
 from ..core.ranks import is_writer
 
 
@@ -35,7 +36,11 @@ class RunLock:
                 poll_s: float = 0.5) -> None:
         if not is_writer():
             return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as err:
+            raise TicketlabError(f"Cannot open the lock file {self.path} ({err.strerror or err}), which keeps a second "
+                                 "process out of this run. Check that the runs folder exists and is writable.") from None
         told = False
         tries = 0
         while True:
@@ -57,9 +62,10 @@ class RunLock:
                     on_wait(f"Waiting for {self.holder()}, which is running this experiment...")
                     told = True
                 time.sleep(poll_s)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
         self._fd = fd
+        with contextlib.suppress(OSError):  # who holds it, for a waiter to say; the lock holds without it
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
 
     def is_held(self) -> bool:
         """Whether some process holds the lock now (read only: a test lock, released at once)."""
@@ -83,7 +89,8 @@ class RunLock:
 
     def release(self) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -7,22 +7,67 @@ kind's version when above 1), its `status.json` and the lock that keeps a second
 A run written under an older version of its kind (or whose spec has lost a field since)
 has no live spec: it is opened with `RunDir.unreadable`, shows what it stored with a
 note, and refuses `spec`, saying why.
+
+What a crash or a damaged disk leaves behind is mended before work resumes (`recover`,
+under the lock) and, for spec.json, when the run is opened (`read_stored_spec`); the
+rules are in docs/architecture.md, "Faults and recovery".
 """
 from __future__ import annotations
 
 import json
 import os
 import socket
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ..core.atomic import make_dir, remove, write_json, write_text
-from ..core.errors import SpecError
-from ..specs import Spec
+from ..core.atomic import make_dir, move_aside, remove, write_json, write_text
+from ..core.errors import CheckpointError, SpecError, TicketlabError
+from ..specs import Spec, spec_from_dict
 from .lock import RunLock
-from .unit import Unit
+from .unit import Unit, read_result
+
+
+def canonical_form(spec: Spec) -> dict:
+    """What spec.json holds: the canonical form that was hashed, with the kind."""
+    return {"kind": spec.kind, **spec.canonical()}
+
+
+def read_stored_spec(path: Path) -> dict:
+    """spec.json of the run directory `path`. A damaged one is written again from spec.yaml
+    when that makes a spec whose id is the directory's name (so it is this run's spec,
+    whatever else was damaged), with a note on stderr; else the error says what to do."""
+    file = path / "spec.json"
+    try:
+        stored = json.loads(file.read_text())
+        problem = None if isinstance(stored, dict) else f"it holds {type(stored).__name__}, not a spec's settings"
+    except OSError as err:
+        problem = err.strerror or str(err)
+    except ValueError as err:
+        problem = f"not valid JSON: {err}"
+    if problem is None:
+        return stored
+    rebuilt = _spec_from_yaml(path)
+    if rebuilt is None:
+        raise TicketlabError(f"Cannot read {file} ({problem}), and {path / 'spec.yaml'} does not make the spec of "
+                             f"this run (whose id is the directory's name) either, so ticketlab cannot tell which "
+                             f"experiment {path} holds. Move the directory away (its files are left as they are).")
+    write_json(file, rebuilt)
+    print(f"ticketlab: {file} was damaged ({problem}); written again from spec.yaml, whose spec has this run's "
+          "id.", file=sys.stderr)
+    return rebuilt
+
+
+def _spec_from_yaml(path: Path) -> dict | None:
+    try:
+        spec = spec_from_dict(yaml.safe_load((path / "spec.yaml").read_text()))
+    except (OSError, yaml.YAMLError, TicketlabError, TypeError, AttributeError, ValueError):
+        return None
+    return canonical_form(spec) if spec.run_id == path.name else None
 
 
 class RunDir(Unit):
@@ -72,12 +117,12 @@ class RunDir(Unit):
     def create(self) -> None:
         """Make the directory and record the spec (checking a hash collision never mixes runs)."""
         make_dir(self.path)
-        canonical = {"kind": self.spec.kind, **self.spec.canonical()}
+        canonical = canonical_form(self.spec)
         existing = self.path / "spec.json"
         if existing.exists():
             try:
                 stored = json.loads(existing.read_text())
-            except json.JSONDecodeError:
+            except (OSError, ValueError):  # damaged: the spec asked for is this directory's (its hash)
                 stored = None
             if stored is not None and stored != canonical:
                 raise SpecError(f"{self.path} holds a different spec than the one asked for; "
@@ -88,6 +133,39 @@ class RunDir(Unit):
     def remove_stale_temporaries(self) -> None:
         """Delete temporary files left by a process killed mid-write (call under the lock)."""
         remove(*self.path.rglob(".*.tmp"))
+
+    def recover(self, note: Callable[[str], None]) -> None:
+        """Ready the directory for work (call under the lock): delete the temporaries of
+        writes cut short and the checkpoints of finished units (a kill between the two
+        steps of `finish`), and move aside, as `NAME.corrupt-<time>`, what was damaged
+        after it was written, saying so through `note`:
+
+        - a unit's checkpoint.pt: the unit trains again from its start. Training is a pure
+          function of the spec, so the result is the one it would have had; only time is
+          lost, where loading a damaged state would give a wrong result, and keeping an
+          older checkpoint beside each one would double the disk a run takes;
+        - a result.json: the unit is computed again, from the run's other files.
+        """
+        from .checkpoint import load_checkpoint, verified_payload
+
+        self.remove_stale_temporaries()
+        for path in sorted(self.path.rglob("result.json")):
+            if read_result(path) is None:
+                moved = move_aside(path)
+                note(f"The result file {path} was damaged (not a whole JSON object); moved it aside to "
+                     f"{moved.name}, and that unit is computed again.")
+        for path in sorted(self.path.rglob("checkpoint.pt")):
+            if read_result(path.parent / "result.json") is not None:  # finished, killed before dropping it
+                remove(path)
+                continue
+            try:
+                if verified_payload(path) is None:  # written before checksums: try to read it whole
+                    load_checkpoint(path)
+            except CheckpointError:
+                moved = move_aside(path)
+                note(f"The checkpoint {path} was damaged (it fails its checksum or does not load); moved it "
+                     f"aside to {moved.name}, and that unit trains again from its start (training is a pure function "
+                     "of the spec: only time is lost).")
 
     # -- status -------------------------------------------------------------------------
     def status_record(self) -> dict:
@@ -101,6 +179,8 @@ class RunDir(Unit):
     def status(self) -> str:
         if self.finished:
             return "finished"
+        if self.has("result.json"):  # in place but damaged: running the spec again mends it
+            return "corrupt"
         status = self.status_record().get("status")
         if status is None:
             return "new"

@@ -1,8 +1,13 @@
 """A unit of work inside a run directory: its own checkpoint, tensors and `result.json`.
 
 A run is a unit; so is each level of an IMP run and each control beside it. A unit is
-finished exactly when its `result.json` exists (written last, atomically), so an
-interrupted run redoes only its unfinished units, each from its own last checkpoint.
+finished exactly when its `result.json` is in place and whole (written last,
+atomically), so an interrupted run redoes only its unfinished units, each from its own
+last checkpoint. A `result.json` damaged after it was written leaves its unit to be
+computed again (`RunDir.recover` moves it aside and says so).
+
+Tensor files carry a checksum (`store/tensors.py`), as checkpoints do
+(`store/checkpoint.py`): a damaged file is reported, never used as if whole.
 """
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.atomic import make_dir, remove, write_json
 from ..core.errors import CheckpointError
+from .tensors import run_folder
 
 if TYPE_CHECKING:  # torch loads only when tensors are read or written
     import torch
@@ -22,6 +28,15 @@ if TYPE_CHECKING:  # torch loads only when tensors are read or written
 
 def level_name(level: int) -> str:
     return f"level_{level:02d}"
+
+
+def read_result(path: Path) -> dict | None:
+    """The result file at `path` when it is whole (a JSON object); None when missing or damaged."""
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return result if isinstance(result, dict) else None
 
 
 class Unit:
@@ -40,13 +55,19 @@ class Unit:
     # -- results ------------------------------------------------------------------------
     @property
     def finished(self) -> bool:
-        return (self.path / "result.json").exists()
+        return read_result(self.path / "result.json") is not None
 
     def result(self) -> dict:
-        try:
-            return json.loads((self.path / "result.json").read_text())
-        except (OSError, ValueError) as err:
-            raise CheckpointError(f"Cannot read {self.path / 'result.json'} ({err}).") from None
+        path = self.path / "result.json"
+        result = read_result(path)
+        if result is None:
+            if not path.exists():
+                raise CheckpointError(f"{self.path} has no result.json: the unit has not finished. Run the "
+                                      "same command again to finish it.")
+            raise CheckpointError(f"The result file {path} is corrupt (not a whole JSON object: changed or cut "
+                                  "short since it was written). Run the same command again: the damaged file is "
+                                  "moved aside and the unit is computed again from the run's other files.")
+        return result
 
     def finish(self, result: dict) -> None:
         """Record the result (this marks the unit finished) and drop the training checkpoint."""
@@ -57,7 +78,13 @@ class Unit:
         write_json(self.path / name, obj)
 
     def read_json(self, name: str) -> Any:
-        return json.loads((self.path / name).read_text())
+        path = self.path / name
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            raise CheckpointError(f"Cannot read {path} ({getattr(err, 'strerror', None) or err}): it is missing or "
+                                  f"corrupt. Move the run directory {run_folder(self.path)} away (or restore the file from "
+                                  "a backup) and run the same command again.") from None
 
     def has(self, name: str) -> bool:
         return (self.path / name).exists()
@@ -74,22 +101,36 @@ class Unit:
             write_json(self.path / "history.json", state.get("history", []))
 
     def load_checkpoint(self, name: str = "checkpoint.pt") -> dict | None:
+        """The unit's training checkpoint, None when it has none; another saved state (IMP's
+        `rewind.pt`) is needed where it is asked for, so its absence is an error."""
         from .checkpoint import load_checkpoint
         path = self.path / name
-        return load_checkpoint(path) if path.exists() else None
+        if path.exists():
+            return load_checkpoint(path)
+        if name == "checkpoint.pt":
+            return None
+        raise CheckpointError(f"{path} is missing, and the run needs the training state it holds. Move the run "
+                              f"directory {run_folder(self.path)} away and run the same command again to compute "
+                              "the run from scratch.")
 
     def save_tensors(self, name: str, tensors: dict[str, "torch.Tensor"]) -> None:
-        from ..sparse import save_tensors
+        from .tensors import save_tensors
         save_tensors(self.path / name, tensors)
 
-    def load_tensors(self, name: str, device: "str | torch.device" = "cpu") -> dict[str, "torch.Tensor"]:
+    def load_tensors(self, name: str, device: "str | torch.device" = "cpu", **checks) -> dict[str, "torch.Tensor"]:
+        """The tensors of a file this unit holds, once its checksum holds; `checks` go to
+        `sparse.load_tensors` (the names, dtypes and shapes expected)."""
         from ..sparse import load_tensors
-        return load_tensors(self.path / name, device)
+        from .tensors import verify
+        verify(self.path / name)
+        return load_tensors(self.path / name, device, **checks)
 
     def save_mask(self, name: str, mask: "Mask") -> None:
-        from ..sparse import save_mask
-        save_mask(self.path / name, mask)
+        from .tensors import save_tensors
+        save_tensors(self.path / name, dict(mask.items()), metadata={"kind": "ticketlab-mask"})
 
-    def load_mask(self, name: str, device: "str | torch.device" = "cpu") -> "Mask":
+    def load_mask(self, name: str, device: "str | torch.device" = "cpu", **checks) -> "Mask":
         from ..sparse import load_mask
-        return load_mask(self.path / name, device)
+        from .tensors import verify
+        verify(self.path / name)
+        return load_mask(self.path / name, device, **checks)

@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from ..core.errors import SpecError
 
-_PATTERN = re.compile(r"^\s*(\d+)\s*(ep|it)\s*$")
+_PATTERN = re.compile(r"^\s*([0-9]+)\s*(ep|it)\s*$")
+# Far beyond any training (a trillion epochs or iterations), and small enough that a
+# step count stays a 64-bit integer wherever it is used.
+MAX_AMOUNT = 10**12
 
 
 @dataclass(frozen=True)
@@ -21,9 +24,13 @@ class Duration:
         match = _PATTERN.match(str(text))
         if not match:
             raise SpecError(
-                f"Malformed duration '{text}': write a whole number followed by 'ep' for epochs "
+                f"Malformed duration {str(text)!r}: write a whole number followed by 'ep' for epochs "
                 "or 'it' for iterations, e.g. '40ep' or '2000it'.")
-        return cls(int(match.group(1)), match.group(2))
+        digits = match.group(1).lstrip("0") or "0"  # counted first: int() refuses thousands of digits
+        if len(digits) > len(str(MAX_AMOUNT)) or int(digits) > MAX_AMOUNT:
+            raise SpecError(f"Duration {str(text).strip()!r} is too long: write at most {MAX_AMOUNT} epochs or "
+                            "iterations, e.g. '40ep' or '2000it'.")
+        return cls(int(digits), match.group(2))
 
     def steps(self, steps_per_epoch: int) -> int:
         return self.amount * steps_per_epoch if self.unit == "ep" else self.amount

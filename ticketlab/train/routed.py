@@ -9,8 +9,9 @@ of m_k * theta, so the gradient reaching theta is the masked gradient, and the u
 applied inside m_k only: weights outside m_k keep their value, and so does their
 optimizer state (momentum, Adam's moments), whatever the optimizer. Adam's step count,
 one per tensor, is shared. What is not masked is shared by all subsets: biases and
-BatchNorm's affine parameters. BatchNorm running statistics are kept per subset, since
-each mask sees its own activations; `predict` uses subset k's.
+BatchNorm's affine parameters. BatchNorm running statistics are shared too, as the paper
+describes one network; with `subset_buffers`, each subset keeps its own (each mask sees
+its own activations), which is extra capacity, and `predict` uses subset k's.
 """
 from __future__ import annotations
 
@@ -25,22 +26,33 @@ from torch.func import functional_call, stack_module_state, vmap
 from ..core.progress import Progress
 from ..sparse import Mask
 from .optim import build_optimizer
+from .rng import rng_state, set_rng_state
 from .schedule import lr_factor
 
 BatchFn = Callable[[int], tuple[int, torch.Tensor, torch.Tensor]]  # step -> (subset, x, y)
 
 
 class RoutedNet:
-    def __init__(self, model: torch.nn.Module, masks: list[Mask], buffers: list[dict] | None = None):
+    def __init__(self, model: torch.nn.Module, masks: list[Mask], buffers: list[dict] | None = None,
+                 subset_buffers: bool = False):
         self.model = model
         device = next(model.parameters()).device
         self.masks = [m.to(device) for m in masks]
         self.names = list(masks[0])
         self._float = [{n: m[n].to(torch.float32) for n in self.names} for m in self.masks]
         own = {n: b for n, b in model.named_buffers()}
-        # Floating buffers (BatchNorm statistics) per subset; counters stay shared.
-        self.buffers = buffers or [{n: b.detach().clone() for n, b in own.items() if b.is_floating_point()}
-                                   for _ in masks]
+        # Floating buffers (BatchNorm statistics): one dict per subset, or one dict that every
+        # subset's entry refers to (forward updates it in place); counters stay shared.
+        fresh = lambda: {n: b.detach().clone() for n, b in own.items() if b.is_floating_point()}  # noqa: E731
+        if buffers is None:
+            shared = fresh()
+            buffers = [fresh() for _ in masks] if subset_buffers else [shared] * len(masks)
+        self.buffers = buffers
+
+    def extra_statistics(self) -> int:
+        """The floats of per-subset statistics beyond one shared set (0 when shared)."""
+        distinct = {id(b): b for b in self.buffers}
+        return sum(t.numel() for b in list(distinct.values())[1:] for t in b.values())
 
     def __len__(self) -> int:
         return len(self.masks)
@@ -84,10 +96,17 @@ class RoutedNet:
 
 
 def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress: Progress | None = None,
-                 description: str = "", loss_fn: Callable = F.cross_entropy) -> float:
+                 description: str = "", loss_fn: Callable = F.cross_entropy, generators=(),
+                 checkpoint_every: int = 0, on_checkpoint: Callable[[dict], None] | None = None,
+                 resume: dict | None = None) -> float:
     """`steps` masked steps of the shared weights with the optimizer and schedule of `spec`
     (anything with optimizer, lr, momentum, nesterov, weight_decay, schedule and gamma);
-    returns the mean training loss."""
+    returns the mean training loss.
+
+    Every `checkpoint_every` steps `on_checkpoint(state)` receives the whole training state:
+    weights, statistics, optimizer, the loss so far, the global RNG and the state of the
+    `generators` that `batches` draws from. Given back as `resume`, it continues where it
+    stopped and ends bit-identical to an uninterrupted run."""
     model = net.model
     model.train()
     optimizer = build_optimizer(spec.optimizer, model.parameters(), lr=spec.lr, momentum=spec.momentum,
@@ -97,9 +116,10 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
     weights = dict(model.named_parameters())
     masked = [weights[n] for n in net.names]
     total = torch.zeros((), device=masked[0].device)
+    start = 0 if resume is None else _restore(resume, net, optimizer, generators, total)
     if progress is not None:
-        progress.start(description, steps, 0)
-    for step in range(steps):
+        progress.start(description, steps, start)
+    for step in range(start, steps):
         k, x, y = batches(step)
         for group, lr in zip(optimizer.param_groups, base):
             group["lr"] = lr * factor(step)
@@ -110,9 +130,32 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
         total += loss.detach()
         if progress is not None and (step + 1) % 100 == 0:
             progress.advance(step + 1)
+        if on_checkpoint is not None and checkpoint_every and (step + 1) % checkpoint_every == 0 and step + 1 < steps:
+            on_checkpoint(_state(step + 1, net, optimizer, generators, total))
     if progress is not None:
         progress.stop()
     return float(total) / max(steps, 1)
+
+
+def _state(step: int, net: RoutedNet, optimizer, generators, total: torch.Tensor) -> dict:
+    # Shared statistics are one dict in every subset's place: saving the list keeps that.
+    return {"step": step, "model": net.model.state_dict(), "optimizer": optimizer.state_dict(),
+            "buffers": net.buffers, "loss_sum": total.clone(), "rng": rng_state(),
+            "generators": [g.get_state() for g in generators]}
+
+
+def _restore(state: dict, net: RoutedNet, optimizer, generators, total: torch.Tensor) -> int:
+    net.model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    with torch.no_grad():
+        for mine, saved in zip(net.buffers, state["buffers"]):
+            for name, value in saved.items():
+                mine[name].copy_(value)
+        total.copy_(state["loss_sum"])
+    set_rng_state(state["rng"])
+    for g, saved in zip(generators, state["generators"]):
+        g.set_state(saved)
+    return int(state["step"])
 
 
 def _schedule(spec, steps: int) -> Callable[[int], float]:
