@@ -237,7 +237,8 @@ def test_cli_pools_prints_the_table_and_refuses_bad_input(finished, capsys):
     assert main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1", "--set", "prune_fraction=0.3"]) == 2
     assert "--set cannot change the IMP run" in capsys.readouterr().err
     json_doc = main(["pools", IMP.run_id, "--runs-dir", str(runs), "--target", "1,2", "--variant",
-                     "interpolate,average", "--alphas", "0.3,0.7", "--bn-samples", "128", "--ood-size", "32", "--json"])
+                     "interpolate,average", "--alphas", "0.3,0.7", "--bn-samples", "128", "--ood-size", "32",
+                     "--ablation", "swa_after,ema_after", "--json"])
     assert json_doc == 0
     doc = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert doc["run_id"] == spec.run_id and set(doc["metrics"]["mean_test_gain"]) >= {"interpolate", "swa"}
@@ -261,3 +262,36 @@ def test_evaluate_scores_every_stored_model_clean_and_corrupted(finished, capsys
     assert cached.stat().st_mtime_ns == stamp, "cached scores are reused"
     assert main(["evaluate", source, "--runs-dir", str(runs), "--unit", "level_09"]) == 2
     assert "level_00, level_01" in capsys.readouterr().err
+
+
+def test_an_interrupted_search_resumes_after_its_last_candidate(finished, tmp_path, monkeypatch, notes):
+    """Cut after the first candidate's round, the search resumes with the second: the same
+    trials, acceptances and model as the uninterrupted search, and no file of it left."""
+    runs, spec, run = finished
+    import ticketlab.methods.pools as pools_module
+    real, calls = pools_module.save_search, []
+
+    class Cut(Exception):
+        pass
+
+    def cut_after_one(unit, rounds, *rest):
+        real(unit, rounds, *rest)
+        calls.append(rounds)
+        if rounds == 1 and unit.path.name == "interpolate":
+            raise Cut
+
+    again = spec.replace(targets=(2,), variants=("interpolate",), ablations=(), ood=False)
+    monkeypatch.setattr(pools_module, "save_search", cut_after_one)
+    with pytest.raises(Cut):
+        api.run(again, runs_dir=runs)
+    unit = RunStore(runs).open(again.run_id).child("target_02").child("interpolate")
+    assert unit.has("search.json") and unit.has("carried_001.safetensors")
+    monkeypatch.setattr(pools_module, "save_search", real)
+    api.run(again, runs_dir=runs, progress=notes)
+    assert any("resuming after 1 of 3 candidates" in n for n in notes.lines), notes.lines
+    whole = run.child("target_02").child("interpolate")
+    assert unit.result()["trials"] == whole.result()["trials"]
+    assert unit.result()["accepted"] == whole.result()["accepted"]
+    a, b = unit.load_tensors("model.safetensors"), whole.load_tensors("model.safetensors")
+    assert all(torch.equal(a[n], b[n]) for n in a)
+    assert not unit.has("search.json") and not list(unit.path.glob("carried_*"))

@@ -50,6 +50,7 @@ from ..store import RunDir, Unit
 from ..train.averaging import exponential_average, has_batchnorm, interpolate, recalibrate_batchnorm, uniform_average
 from ..train.evaluate import LogitEnsemble, evaluate, evaluate_corrupted
 from .imp import ImpJob
+from .pools_search import load_search, save_search
 
 EMA_AFTER_DECAY = 0.95  # the ema_after ablation's weight on the running average
 BN_SAMPLE_SEED = 0  # which training examples recompute BatchNorm statistics: the same in every run
@@ -115,12 +116,15 @@ class PoolJob:
             return unit.result()
         state, mask = self.ticket(target)
         dense = target == 0
-        best = {"state": state, "mask": mask, **self.scores(state, ("val",))}
         alphas, pool = self.spec.alphas_for(variant), self.spec.pool_order(target)
-        trials, accepted = [], []
-        self.ctx.progress.start(f"pools level {target} {variant}", len(pool) * len(alphas), 0)
+        best, trials, accepted, done = (None, [], [], 0) if self.ctx.restart else load_search(unit, self.ctx.device)
+        if best is None:
+            best = {"state": state, "mask": mask, **self.scores(state, ("val",))}
+        else:
+            self.ctx.progress.note(f"pools level {target} {variant}: resuming after {done} of {len(pool)} candidates")
+        self.ctx.progress.start(f"pools level {target} {variant}", len(pool) * len(alphas), len(trials))
         try:
-            for candidate in pool:
+            for rounds, candidate in enumerate(pool[done:], start=done + 1):
                 other, _ = self.ticket(candidate)
                 round_best = None
                 for alpha in alphas:
@@ -139,9 +143,12 @@ class PoolJob:
                     best = round_best
                     accepted.append({"candidate": candidate, "alpha": round_best["alpha"],
                                      "val_accuracy": round_best["val_accuracy"]})
+                save_search(unit, rounds, best, trials, accepted)
         finally:
             self.ctx.progress.stop()
-        return self.finish_model(unit, best["state"], best["mask"], accepted=accepted, trials=trials)
+        result = self.finish_model(unit, best["state"], best["mask"], accepted=accepted, trials=trials)
+        save_search(unit, None, best, trials, accepted)
+        return result
 
     def finish_model(self, unit: Unit, state: dict, mask: Mask, **extra) -> dict:
         unit.save_tensors("model.safetensors", state)

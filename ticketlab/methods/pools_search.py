@@ -1,0 +1,45 @@
+"""Where a Lottery Pools search stands, so that an interrupted one resumes after its last
+finished candidate instead of trying every alpha again.
+
+After each candidate's round the carried model (the best so far, with its mask) is saved
+under the round's number, then `search.json`, which names that round and holds the
+trials and acceptances so far. A cut between the two leaves the previous round's pair
+whole and named. The files go when the search finishes (its result holds what is kept).
+"""
+from __future__ import annotations
+
+import torch
+
+from ..core.atomic import remove
+from ..store import Unit
+
+
+def _names(rounds: int) -> tuple[str, str]:
+    return f"carried_{rounds:03d}.safetensors", f"carried_{rounds:03d}.mask.safetensors"
+
+
+def save_search(unit: Unit, rounds: int | None, best: dict, trials: list, accepted: list) -> None:
+    """Record the search after `rounds` candidates; None: it finished, and its files go."""
+    previous = unit.read_json("search.json")["rounds"] if unit.has("search.json") else None
+    if rounds is not None:
+        weights, mask = _names(rounds)
+        unit.save_tensors(weights, best["state"])
+        unit.save_mask(mask, best["mask"])
+        unit.write_json("search.json", {"rounds": rounds, "val_accuracy": best["val_accuracy"], "trials": trials,
+                                        "accepted": accepted})
+    if previous is not None and previous != rounds:
+        for name in _names(previous):
+            remove(unit.path / name)
+    if rounds is None:
+        remove(unit.path / "search.json")
+
+
+def load_search(unit: Unit, device: torch.device) -> tuple[dict | None, list, list, int]:
+    """(carried best, trials, accepted, candidates done), or (None, [], [], 0) for a fresh search."""
+    if not unit.has("search.json"):
+        return None, [], [], 0
+    saved = unit.read_json("search.json")
+    weights, mask = _names(saved["rounds"])
+    best = {"state": unit.load_tensors(weights, device), "mask": unit.load_mask(mask, device),
+            "val_accuracy": saved["val_accuracy"]}
+    return best, saved["trials"], saved["accepted"], saved["rounds"]
