@@ -10,7 +10,15 @@ levels (the paper uses all; 2 keeps this at CPU size), 11 alphas, BatchNorm stat
 recomputed on 2000 training images. Corrupted accuracy is the mean over 7 corruptions
 x 5 severities of the first 500 test images (generated Fashion-MNIST-C). 2 seeds.
 
-    python benchmarks/pools_fashion_mnist.py [--seeds 0,1] [--runs-dir DIR]
+Both SWA and EMA follow the authors' procedure (fold one member at a time, prune back
+and recalibrate after each); the ablations `swa_after` and `ema_after` (average first,
+prune once: ticketlab's baselines before pools version 2) are scored beside them, with
+the original ticket with recalibrated BatchNorm, the control.
+
+`--scale small` runs a CPU-hour-sized version (cifar_resnet_8_8, 6 levels of 2 epochs,
+targets 2 and 4, one seed) into its own section.
+
+    python benchmarks/pools_fashion_mnist.py [--scale full|small] [--seeds 0,1] [--runs-dir DIR]
 """
 from __future__ import annotations
 
@@ -23,15 +31,19 @@ from ticketlab.analysis.pools_table import pool_choices, pool_rows, pools_markdo
 from ticketlab.core.atomic import write_json
 from ticketlab.specs import ImpSpec, PoolSpec, TrainSpec
 
-TARGETS = (2, 4, 6)
+SCALES = {  # model, levels, epochs per level, targets, default seeds
+    "full": dict(model="cifar_resnet_14_8", levels=8, epochs=4, targets=(2, 4, 6), seeds=[0, 1]),
+    "small": dict(model="cifar_resnet_8_8", levels=6, epochs=2, targets=(2, 4), seeds=[0]),
+}
 
 
-def specs(args) -> tuple[list, list]:
-    train = TrainSpec(model="cifar_resnet_14_8", dataset="fashion_mnist", duration="4ep", lr=0.05, momentum=0.9,
-                      weight_decay=5e-4, schedule="cosine", val_size=5000)
-    imps = [ImpSpec(train=train.replace(seed=s), levels=8, prune_fraction=0.3, rewind="1ep") for s in args.seeds]
-    pools = [PoolSpec(source=imp, targets=TARGETS, variants=("interpolate", "average"), candidates=2,
-                      bn_samples=2000, ood_size=500) for imp in imps]
+def specs(args, scale: dict) -> tuple[list, list]:
+    train = TrainSpec(model=scale["model"], dataset="fashion_mnist", duration=f"{scale['epochs']}ep", lr=0.05,
+                      momentum=0.9, weight_decay=5e-4, schedule="cosine", val_size=5000)
+    imps = [ImpSpec(train=train.replace(seed=s), levels=scale["levels"], prune_fraction=0.3, rewind="1ep")
+            for s in args.seeds]
+    pools = [PoolSpec(source=imp, targets=scale["targets"], variants=("interpolate", "average"), candidates=2,
+                      bn_samples=2000, ood_size=500, ablations=("swa_after", "ema_after")) for imp in imps]
     return imps, pools
 
 
@@ -49,11 +61,15 @@ def gains(results: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="full")
+    parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=None)
     parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder)")
     args = parser.parse_args()
-    imps, pools = specs(args)
-    runs, minutes, command = run_timed("pools_fashion_mnist", imps + pools, args.runs_dir, every_s=60)
+    scale = SCALES[args.scale]
+    args.seeds = args.seeds or scale["seeds"]
+    name = "pools_fashion_mnist" + ("" if args.scale == "full" else f"_{args.scale}")
+    imps, pools = specs(args, scale)
+    runs, minutes, command = run_timed(name, imps + pools, args.runs_dir, every_s=60)
     imp_runs, pool_runs = runs[:len(imps)], runs[len(imps):]
     results = [r.result() for r in pool_runs]
     imp_minutes = sum(u["train_seconds"] for r in imp_runs for u in r.result()["levels"]) / 60
@@ -63,7 +79,7 @@ def main() -> None:
     payload = {"machine": machine(), "command": command, "minutes": minutes, "seeds": args.seeds,
                "imp_train_minutes": imp_minutes, "pool_minutes": pool_minutes, "gain_points": by_level,
                "lp_above_ticket": above, "rows": pool_rows(results), "choices": [pool_choices(r) for r in results]}
-    write_json(RESULTS / "pools_fashion_mnist.json", payload)
+    write_json(RESULTS / f"{name}.json", payload)
     clean, corrupted = pools_markdown(results, "test_accuracy"), pools_markdown(results, "ood_accuracy")
     print(clean, "\n\n" + corrupted)
     gain_lines = "\n".join(
@@ -71,12 +87,15 @@ def main() -> None:
                                       f"corrupted" for name, g in gs.items())
         for lv, gs in by_level.items())
     choices = "\n".join(f"- seed {s}: " + c.replace("\n", "; ") for s, c in zip(args.seeds, payload["choices"]))
-    body = f"""## Lottery Pools (Fashion-MNIST, cifar_resnet_14_8)
+    body = f"""## Lottery Pools (Fashion-MNIST, {scale['model']})
 
-`{command}`: IMP with rewinding to epoch 1 (4 epochs per level, 30% global pruning per level,
-a 5000-image validation split), then Lottery Pools on levels {', '.join(map(str, TARGETS))} with the
-2 nearest levels as the pool, BatchNorm recomputed on 2000 training images, both variants, and
-the baselines; {len(args.seeds)} seeds, mean ± std.
+`{command}`: IMP with rewinding to epoch 1 ({scale['epochs']} epochs per level, {scale['levels']} levels of 30%
+global pruning, a 5000-image validation split), then Lottery Pools on levels
+{', '.join(map(str, scale['targets']))} with the 2 nearest levels as the pool, BatchNorm recomputed on 2000 training
+images, both variants; the baselines SWA and EMA as the authors build them (one member at a time,
+pruned back and recalibrated after each), their prune-after ablations (ticketlab's baselines before
+pools version 2), and the ticket with recalibrated BatchNorm (the control); {len(args.seeds)} seed(s),
+mean ± std.
 Compute on this machine ({machine()}): IMP {imp_minutes:.1f} min of training for all seeds, the pools
 {pool_minutes:.1f} min (searches, baselines and corrupted evaluation).
 
@@ -94,7 +113,7 @@ Mean gain over the original ticket (points):
 What the greedy search accepted:
 {choices}
 """
-    results_section("pools_fashion_mnist", body)
+    results_section(name, body)
 
 
 if __name__ == "__main__":
