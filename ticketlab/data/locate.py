@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable, TypeVar
 
 from ticketlab.core.errors import DatasetError
+from ticketlab.core.ranks import file_change
 
 from .registry import DatasetEntry
 
@@ -99,7 +100,16 @@ def find_or_fetch(entry: DatasetEntry, data_dir, download: bool | None, match: C
     if not downloads_allowed(download):
         raise DatasetError(f"The {entry.name} dataset files were not found and downloads are off. "
                            + how_to_provide(entry, dirs))
-    return fetch_missing(cache_dir(entry))
+    # In a torchrun job rank 0 alone downloads while the other ranks wait; then they find
+    # what it fetched (an error on rank 0 leaves them to report the files missing).
+    with file_change() as writer:
+        if writer:
+            return fetch_missing(cache_dir(entry))
+    found = first_match(dirs, match)
+    if found is None:
+        raise DatasetError(f"The {entry.name} dataset files were not found after rank 0 of this job downloaded "
+                           f"them. " + how_to_provide(entry, dirs))
+    return found
 
 
 def in_named_folder(entry: DatasetEntry, folder: Path, match: Callable[[Path], T | None]) -> T:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import locate
+from ..core.ranks import file_change
 from .registry import dataset_entry
 
 # The package's defaults (get_dataset_args): 5000 samples, 4000 train / 1000 test.
@@ -122,10 +123,18 @@ def _write_cache(path: Path, arrays) -> None:
 
 
 def load_mnist1d() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The dataset, from the cache or generated. In a torchrun job rank 0 alone generates
+    and writes the cache while the other ranks wait, then they read it (`file_change`);
+    should it be unwritable, each rank generates the same arrays itself."""
     path = locate.cache_dir(dataset_entry("mnist1d")) / CACHE_NAME
     cached = _read_cache(path) if path.is_file() else None
     if cached is not None:
         return cached
-    arrays = generate()
-    _write_cache(path, arrays)
+    arrays = None
+    with file_change() as writer:
+        if writer:
+            arrays = generate()
+            _write_cache(path, arrays)
+    if arrays is None:
+        arrays = (_read_cache(path) if path.is_file() else None) or generate()
     return arrays
