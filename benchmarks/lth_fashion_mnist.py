@@ -9,7 +9,12 @@ random controls at every level, 3 seeds; each training 8 epochs of SGD (lr 0.1, 
 Writes the table and plot into docs/results.md and docs/results/, the figures into
 benchmarks/results/lth_<model>.json.
 
+`--init` draws every network (dense, tickets' theta_0, reinit controls) from another
+initialization (the spec's `init`); its run gets a section of its own, `lth_<model>_<init>`,
+whose last line compares the ticket-versus-control gaps with the default init's run.
+
     python benchmarks/lth_fashion_mnist.py [--model lenet5 --epochs 4 --levels 12 --seeds 0,1,2]
+                                           [--init torch_default]
 """
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ from ticketlab.specs import ImpSpec, TrainSpec
 
 def specs(args) -> list[ImpSpec]:
     train = TrainSpec(model=args.model, dataset="fashion_mnist", duration=f"{args.epochs}ep", batch_size=128,
-                      optimizer="sgd", lr=args.lr, momentum=args.momentum)
+                      optimizer="sgd", lr=args.lr, momentum=args.momentum, init=args.init)
     base = ImpSpec(train=train, levels=args.levels, prune_fraction=0.2, scope="layerwise",
                    layer_rates=tuple(args.layer_rate or ["output=0.1"]), rewind="init", controls=("reinit", "random"),
                    control_levels=tuple(args.control_levels))
@@ -59,16 +64,18 @@ def main() -> None:
     parser.add_argument("--control-levels", type=lambda s: [int(x) for x in s.split(",")], default=[],
                         help="levels with controls (default: all)")
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1, 2])
+    parser.add_argument("--init", default="kaiming_normal", help="the networks' init (default kaiming_normal)")
     parser.add_argument("--runs-dir", help="reuse runs here (default: a fresh temporary folder, so the time is real)")
     args = parser.parse_args()
-    runs, minutes, command = run_timed(f"lth_{args.model}", specs(args), args.runs_dir, every_s=60)
-    out = ROOT / "docs" / "results" / f"lth_{args.model}"
+    args.name = f"lth_{args.model}" + ("" if args.init == "kaiming_normal" else f"_{args.init}")
+    runs, minutes, command = run_timed(args.name, specs(args), args.runs_dir, every_s=60)
+    out = ROOT / "docs" / "results" / args.name
     written = write_report(runs, out, show=True)
     summaries = summarize(report_points(runs))
     verdict = check(summaries)
     payload = {"machine": machine(), "command": command, "minutes": minutes, "seeds": args.seeds,
                **verdict, "summaries": written["summaries"]}
-    write_json(RESULTS / f"lth_{args.model}.json", payload)
+    write_json(RESULTS / f"{args.name}.json", payload)
     print(f"{minutes:.1f} min; matches dense at 10-20%: {verdict['matches']} {verdict['match_gap_points']}; "
           f"beats controls at {verdict['low_density']:.2%}: {verdict['beats_controls']} {verdict['control_margin_points']}")
     section(args, command, minutes, verdict, out)
@@ -79,7 +86,8 @@ def section(args, command, minutes, verdict, out: Path) -> None:
     gaps = ", ".join(f"level {k}: {v:+.2f}" for k, v in verdict["match_gap_points"].items())
     margins = ", ".join(f"{k}: {v:+.2f}" for k, v in verdict["control_margin_points"].items())
     body = "\n".join([
-        f"## {args.model} on Fashion-MNIST: IMP with reinit and random controls",
+        f"## {args.model} on Fashion-MNIST: IMP with reinit and random controls"
+        + ("" if args.init == "kaiming_normal" else f", init {args.init}"),
         "",
         f"Command: `{command}` ({minutes:.1f} minutes on {machine()}, {len(args.seeds)} seeds).",
         f"Setting: {args.epochs} epochs of SGD (lr {args.lr}, momentum {args.momentum}, batch 128) per training; "
@@ -93,9 +101,25 @@ def section(args, command, minutes, verdict, out: Path) -> None:
         f"- At {verdict['low_density']:.2%} density the ticket leads the controls by (points): {margins} -> "
         f"{'beats both' if verdict['beats_controls'] else 'does not beat both'} (criterion: at least 1 point).",
         "",
+        *init_comparison(args, verdict),
+        "",
         f"![accuracy versus density](results/{out.name}/accuracy_vs_density.png)",
     ])
-    results_section(f"lth_{args.model}", body)
+    results_section(args.name, body)
+
+
+def init_comparison(args, verdict: dict) -> list[str]:
+    """For another init: its ticket-versus-control gaps beside those of the default init's run."""
+    default = RESULTS / f"lth_{args.model}.json"
+    if args.init == "kaiming_normal" or not default.exists():
+        return []
+    import json
+    base = json.loads(default.read_text())
+    if abs(base["low_density"] - verdict["low_density"]) > 1e-9:
+        return []
+    pairs = ", ".join(f"{k}: {v:+.2f} (kaiming_normal: {base['control_margin_points'][k]:+.2f})"
+                      for k, v in verdict["control_margin_points"].items() if k in base["control_margin_points"])
+    return [f"- The gap at {verdict['low_density']:.2%} under {args.init}, beside the default init's run: {pairs}."]
 
 
 if __name__ == "__main__":
