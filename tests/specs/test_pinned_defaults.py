@@ -35,7 +35,7 @@ PINNED = {
         "train": REQUIRED, "method": REQUIRED, "density": REQUIRED, "distribution": "erk",
         "update_every": "100it", "stop": "", "drop_fraction": 0.3, "dense_layers": (),
     }),
-    "rst": (1, {
+    "rst": (2, {
         "train": REQUIRED, "density": REQUIRED, "reg_step": 0.0001, "reg_every": 5, "reg_ceiling": 1.0,
         "stabilize": 40000, "transform_lr": 0.001, "transform_batch": 64, "cycles": 1, "pick": "random",
         "dense_layers": ("first", "output"),

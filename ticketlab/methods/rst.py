@@ -1,12 +1,16 @@
 """`rst`: dual lottery tickets by Random Sparse Network Transformation (Bai et al., ICLR 2022).
 
 Per cycle c of C: the layers outside `dense_layers` keep a density of d^(c/C); the
-weights to be masked this cycle (P) are drawn at random among the survivors (or, as an
-ablation, the smallest |w| at init). While every weight still trains, an L2 penalty on
-P only, lambda * w, is added to the gradient; lambda grows by `reg_step` every
-`reg_every` iterations to `reg_ceiling`, then holds for `stabilize` iterations. Then P
-is masked. After the last cycle the subnetwork is fine-tuned under its mask with the
-`train` spec, and, as the baseline, the same random subnetwork is trained from scratch.
+weights to be masked (P) are all but those, the kept ones drawn at random among the
+previous cycle's (or, as an ablation, the largest |w| at init). While every weight
+still trains, an L2 penalty on P only, lambda * w, is added to the gradient; lambda is
+`reg_step` from the first iteration and grows by it every `reg_every` iterations to
+`reg_ceiling`, then holds for `stabilize` iterations. As in the authors' code
+(yueb17/DLTH at 6a3e35f, `pruner/reg_pruner_iterative.py`, without
+`--RST_Iter_weight_delete`), the weights an earlier cycle gave up are not zeroed: they
+train on, in P, penalised afresh each cycle. After the last cycle P is masked, the
+subnetwork is fine-tuned under its mask with the `train` spec, and, as the baseline, the
+same random subnetwork is trained from scratch.
 
 The transformation logs the norm of P's weights and the accuracy the network would have
 if masked right now (`extrusion`), so one can watch the information leave P.
@@ -79,6 +83,8 @@ class Extrusion:
                 param.mul_(self.keep[name].to(device=param.device, dtype=param.dtype))
         data = trainer.data
         masked = evaluate(self.scratch, data.test.x, data.test.y, data.info.num_classes)["accuracy"]
+        # A unit resumed from a checkpoint trains again the steps logged after it: log them once.
+        self.log = [entry for entry in self.log if entry["step"] < trainer.step]
         self.log.append({"step": trainer.step, "coefficient": self.spec.coefficient(trainer.step),
                          "masked_weight_norm": norm, "masked_accuracy": masked})
         self.unit.write_json("extrusion.json", self.log)
@@ -119,8 +125,8 @@ def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
             tspec = transform_spec(spec)
             twin = copy.deepcopy(model)
             twin.load_state_dict(weights)
-            trainer = Trainer(tspec, twin, data, ctx.device, mask=alive if cycle > 1 else None)
-            doomed = Mask({n: alive[n] & ~keep[n] for n in alive})
+            trainer = Trainer(tspec, twin, data, ctx.device)  # every weight trains, P under the penalty
+            doomed = Mask({n: ~keep[n] for n in alive})
             hooks = Extrusion(spec, trainer, doomed, keep, unit, log_every=max(trainer.total_steps // 20, 1))
             trainer.on_backward, trainer.after_step = hooks.penalize, hooks.record
             metrics = train_unit(trainer, unit, ctx, f"rst transform cycle {cycle}/{spec.cycles}")

@@ -107,9 +107,14 @@ class DstSpec(Spec):
 class RstSpec(Spec):
     """Dual lottery ticket (Bai et al. 2022): a random subnetwork made trainable by first
     squeezing the information out of the weights it will lose (Random Sparse Network
-    Transformation), then fine-tuned under its mask with the `train` spec."""
+    Transformation), then fine-tuned under its mask with the `train` spec.
+
+    Version 2, as the authors' code (yueb17/DLTH) does: the penalty is reg_step from the
+    first iteration (it grows before the step it applies to), and in iterative RST the
+    weights an earlier cycle chose to lose stay trained and penalised, not zeroed."""
 
     kind: ClassVar[str] = "rst"
+    version: ClassVar[int] = 2
     train: TrainSpec = setting(help="the fine-tuning under the mask")
     density: float = setting(help="fraction of the pruned layers' weights kept", above=0, below=1)
     # The penalty coefficient grows by reg_step every reg_every iterations up to reg_ceiling,
@@ -143,8 +148,10 @@ class RstSpec(Spec):
         return math.ceil(self.reg_ceiling / self.reg_step - 1e-9) * self.reg_every
 
     def coefficient(self, step: int) -> float:
-        """The penalty on the to-be-masked weights at a transformation step."""
-        return min(self.reg_ceiling, self.reg_step * (step // self.reg_every))
+        """The penalty on the to-be-masked weights at a transformation step: DLTH raises it
+        every reg_every iterations before that iteration's update, from iteration 0
+        (`pruner/reg_pruner_iterative.py`, `_update_reg` then `_apply_reg`)."""
+        return min(self.reg_ceiling, self.reg_step * (step // self.reg_every + 1))
 
     def preflight(self) -> None:
         self.train.preflight()
