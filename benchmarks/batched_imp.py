@@ -8,7 +8,7 @@ stacked, and each level's controls stacked) and without, each time into a fresh 
 folder so that nothing is reused; the two are interleaved `--repeats` times and the
 medians compared. Also reports how far the two final masks agree.
 
-    python benchmarks/batched_imp.py [--seeds 0,1,2] [--levels 3] [--epochs 1] [--repeats 2]
+    python benchmarks/batched_imp.py [--seeds 0,1,2] [--levels 3] [--epochs 1] [--repeats 2] [--device cuda] [--out DIR]
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import statistics
 import tempfile
 import time
 
-from report import machine, save, table
+from publish import add_out_argument, publish
+from report import machine, table
 
 import ticketlab
 from ticketlab.core.progress import Progress
@@ -27,7 +28,7 @@ from ticketlab.train.device import resolve_device
 
 
 def specs(args) -> list[ImpSpec]:
-    train = TrainSpec(model="lenet_300_100", dataset="fashion_mnist", duration=f"{args.epochs}ep", batch_size=128,
+    train = TrainSpec(model="lenet_300_100", dataset=args.dataset, duration=f"{args.epochs}ep", batch_size=128,
                       lr=0.1, eval_every=f"{args.epochs}ep")
     base = ImpSpec(train=train, levels=args.levels, prune_fraction=0.2, scope="layerwise",
                    layer_rates=("output=0.1",), rewind="init", controls=("reinit", "random"))
@@ -55,6 +56,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dataset", default="fashion_mnist")
+    add_out_argument(parser)
     args = parser.parse_args()
     all_specs = specs(args)
     device = resolve_device(args.device)
@@ -89,9 +92,10 @@ weights near the pruning threshold change sides.
 
 {table(["IMP with controls", "wall time (s)", "speed-up"], rows)}
 """
-    save(f"batched_imp_{device.type}",
-         {"machine": where, "seeds": args.seeds, "levels": args.levels, "epochs": args.epochs,
-          "seconds": times, "speedup": sep / bat, "mask_agreement": mask_agreement}, markdown)
+    publish(f"batched_imp_{device.type}",
+            {"machine": where, "seeds": args.seeds, "levels": args.levels, "epochs": args.epochs,
+             "dataset": args.dataset, "seconds": times, "speedup": sep / bat, "mask_agreement": mask_agreement},
+            markdown, args.out)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Each network has its own random 50% mask and seeded batches of Fashion-MNIST (ba
 SGD with momentum); K = 4 and 10 (Fashion-MNIST's class tickets). Interleaved, medians
 of 3; throughput in network-steps per second.
 
-    python benchmarks/batched_rtl.py [--steps 50]
+    python benchmarks/batched_rtl.py [--steps 50] [--device cuda] [--out DIR]
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ import statistics
 import time
 
 import torch
-from report import machine, save, sync, table
+from publish import add_out_argument, publish
+from report import machine, sync, table
 
 from ticketlab.data import load_dataset
 from ticketlab.models import build_model
@@ -58,13 +59,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dataset", default="fashion_mnist")
+    parser.add_argument("--ks", type=lambda s: [int(x) for x in s.split(",")], default=[4, 10],
+                        help="numbers of networks trained side by side")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the median is kept")
+    add_out_argument(parser)
     args = parser.parse_args()
     device = resolve_device(args.device)
-    data = load_dataset("fashion_mnist", device=device)
+    data = load_dataset(args.dataset, device=device)
     rows, figures = [], []
-    for k in (4, 10):
+    for k in args.ks:
         one, stacked = [], []
-        for _ in range(3):
+        for _ in range(args.repeats):
             nets, fns = networks(k, data.info, device), batch_fns(k, data)
             sync(device)
             start = time.perf_counter()
@@ -86,12 +92,13 @@ def main() -> None:
 
 `python benchmarks/batched_rtl.py --steps {args.steps}`: K one-mask LeNet-300-100 networks (an
 extraction round or the independent-models baseline; own 50% mask and batches, batch 128)
-trained one after another against one stacked computation, interleaved, medians of 3.
+trained one after another against one stacked computation, interleaved, medians of {args.repeats}.
 Throughput in network-steps per second.
 
 {table(["K", "one after another", "stacked", "speed-up"], rows)}
 """
-    save(f"batched_rtl_{device.type}", {"machine": machine(device), "figures": figures}, markdown)
+    publish(f"batched_rtl_{device.type}", {"machine": machine(device), "dataset": args.dataset, "figures": figures},
+            markdown, args.out)
 
 
 if __name__ == "__main__":

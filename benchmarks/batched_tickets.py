@@ -8,7 +8,7 @@ configuration times `--steps` training steps of all M members batched
 of 3; throughput is member-steps per second. Evaluation is excluded (it is the same
 code either way).
 
-    python benchmarks/batched_tickets.py [--steps 60] [--members 1,4,8,16]
+    python benchmarks/batched_tickets.py [--steps 60] [--members 1,4,8,16] [--device cuda] [--out DIR]
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import statistics
 import time
 
 import torch
-from report import machine, save, sync, table
+from publish import add_out_argument, publish
+from report import machine, sync, table
 
 from ticketlab.data import load_dataset
 from ticketlab.models import build_model
@@ -30,7 +31,7 @@ from ticketlab.train.device import resolve_device
 
 
 def trainers(model: str, m: int, data, device) -> list[Trainer]:
-    spec = TrainSpec(model=model, dataset="fashion_mnist", duration="1000ep", lr=0.05, momentum=0.9,
+    spec = TrainSpec(model=model, dataset=data.info.name, duration="1000ep", lr=0.05, momentum=0.9,
                      eval_every="1000ep")
     out = []
     for i in range(m):
@@ -66,14 +67,19 @@ def main() -> None:
                         help="timed steps per member, Conv-4 (compute-bound on a CPU: ~0.4 s a step)")
     parser.add_argument("--members", type=lambda s: [int(x) for x in s.split(",")], default=[1, 4, 8, 16])
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--dataset", default="fashion_mnist", help="any dataset of Fashion-MNIST's shape for Conv-4")
+    parser.add_argument("--models", type=lambda s: s.split(","), default=["lenet_300_100", "conv4"])
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats; the median is kept")
+    add_out_argument(parser)
     args = parser.parse_args()
     device = resolve_device(args.device)
-    data = load_dataset("fashion_mnist", device=device)
+    data = load_dataset(args.dataset, device=device)
     rows, figures = [], []
-    for model, steps in (("lenet_300_100", args.steps), ("conv4", args.conv_steps)):
+    steps_of = {"lenet_300_100": args.steps, "conv4": args.conv_steps}
+    for model, steps in ((m, steps_of.get(m, args.steps)) for m in args.models):
         for m in args.members:
             seq, bat = [], []
-            for _ in range(3):
+            for _ in range(args.repeats):
                 seq.append(time_sequential(trainers(model, m, data, device), steps, device))
                 bat.append(time_batched(trainers(model, m, data, device), steps, device))
             s, b = statistics.median(seq), statistics.median(bat)
@@ -86,13 +92,14 @@ def main() -> None:
 
 `python benchmarks/batched_tickets.py --steps {args.steps} --conv-steps {args.conv_steps}`: M masked
 networks (own init, mask and data order) trained as one stacked `vmap` computation against one
-after another, interleaved, medians of 3 ({args.steps} timed steps per member for LeNet-300-100,
+after another, interleaved, medians of {args.repeats} ({args.steps} timed steps per member for LeNet-300-100,
 {args.conv_steps} for Conv-4). Throughput in member-steps per second (batch 128).
 
 {table(["model", "M", "one after another", "batched", "speed-up"], rows)}
 """
-    save(f"batched_tickets_{device.type}", {"machine": machine(device), "steps": args.steps, "conv_steps": args.conv_steps,
-                                            "figures": figures}, markdown)
+    publish(f"batched_tickets_{device.type}", {"machine": machine(device), "steps": args.steps,
+                                               "conv_steps": args.conv_steps, "dataset": args.dataset,
+                                               "figures": figures}, markdown, args.out)
 
 
 if __name__ == "__main__":

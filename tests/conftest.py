@@ -1,6 +1,8 @@
 """Shared fixtures: tiny specs on the built-in synthetic dataset, an isolated runs dir."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from ticketlab.specs import TrainSpec
@@ -18,6 +20,24 @@ def tiny_spec() -> TrainSpec:
     """A few dozen SGD steps of a small MLP on the synthetic dataset: under a second."""
     return TrainSpec(model="mlp_32", dataset="synthetic", duration="6ep", batch_size=32, lr=0.05,
                      momentum=0.9, eval_every="2ep")
+
+
+@pytest.fixture
+def real_device() -> str:
+    """The real device for the tests that need one (a GPU's kernels, autocast and layouts,
+    which the simulated device of `tests/device_check.py` cannot check): CUDA when present,
+    or what $TICKETLAB_TEST_DEVICE names (cuda, cuda:1, cpu, ...). Without either the test
+    is skipped; a named CUDA device that is missing fails it."""
+    import torch
+
+    name = os.environ.get("TICKETLAB_TEST_DEVICE", "")
+    if not name:
+        if not torch.cuda.is_available():
+            pytest.skip("needs CUDA (or TICKETLAB_TEST_DEVICE=cpu to run it on the CPU)")
+        return "cuda"
+    if torch.device(name).type == "cuda" and not torch.cuda.is_available():
+        pytest.fail(f"TICKETLAB_TEST_DEVICE={name}, but torch sees no CUDA device here")
+    return name
 
 
 @pytest.fixture

@@ -49,6 +49,33 @@ def test_exported_models_predict_like_the_masked_dense_model(runs_dir, tmp_path,
             "convolutions stay dense by default"
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_2_4_ticket_on_cuda_predicts_like_the_masked_dense_model(runs_dir, tmp_path):
+    """On a GPU the 2:4 runtime swaps in semi-structured sparse weights wherever the kernels
+    take the layer, in float16; a layer they refuse (its shape, the GPU, the build) stays
+    dense with a note naming it. Either way the predictions are the masked dense model's."""
+    train = TrainSpec(model="mlp_128_64", dataset="synthetic", duration="1ep", batch_size=64, lr=0.05)
+    spec = ImpSpec(train=train, levels=2, scope="2:4")
+    api.run(spec, runs_dir=runs_dir, device="cpu")
+    run = RunStore(runs_dir).open(spec.run_id)
+    unit = run.child("level_02")
+    x = torch.randn(64, 1, 8, 8)
+    with torch.no_grad():
+        expected = masked_dense(run, unit)(x)
+    export_inference(run, unit, tmp_path / "ticket.safetensors", "2:4")
+    loaded = load_inference(tmp_path / "ticket.safetensors", device="cuda")
+    assert "float16" in " ".join(loaded.sparsity_notes) or "capability" in loaded.sparsity_notes[0]
+    dtype = next(loaded.parameters()).dtype
+    with torch.no_grad():
+        got = loaded(x.to(device="cuda", dtype=dtype)).float().cpu()
+    assert torch.allclose(got, expected, atol=5e-2, rtol=5e-2), (got - expected).abs().max()
+    from torch.sparse import SparseSemiStructuredTensor
+    dense = [n for n, m in loaded.named_modules()
+             if isinstance(m, torch.nn.Linear) and not isinstance(m.weight, SparseSemiStructuredTensor)]
+    notes = " ".join(loaded.sparsity_notes)
+    assert all(f"{n}: dense" in notes for n in dense) or "capability" in notes, (dense, notes)
+
+
 def test_csr_runtime_keeps_activations_feature_major_and_predicts_like_dense():
     """Sparse and dense Linear layers mixed, in every input layout the runtime meets:
     the batch-major input, a 3-D input, batch 1, and a transposed view fed directly."""

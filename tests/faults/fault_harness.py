@@ -138,6 +138,7 @@ def index_matches_folders(runs: Path) -> None:
         assert row["metrics"] == run.result()["metrics"]
 
 
-def write_log(log: Path) -> list[str]:
-    """The kinds of the writes a run made, in order (`TICKETLAB_FAULT_LOG`)."""
-    return [line.split()[0] for line in log.read_text().splitlines()] if log.exists() else []
+def write_log(log: Path) -> list[tuple[str, str]]:
+    """The writes a run made, in order, as (kind, path) (`TICKETLAB_FAULT_LOG`)."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [tuple(line.split(" ", 1)) for line in lines]

@@ -2,8 +2,9 @@
 files of a run never interrupted (results less their timing, masks, weights, histories,
 reports), no temporary or damaged file left, and the index agreeing with the folders.
 
-Each method is killed twice in one folder: once at a checkpoint write (in the middle of a
-unit) and once at a write of another kind, then run to its end. The other kind is fixed
+Each method is killed twice in one folder: once at a checkpoint write of its own run (in
+the middle of one of its units) and once at a write of another kind, then run to its
+end. The other kind is fixed
 per method so that together they cover checkpoints, the index, results and reports;
 which write of each kind, and whether just before or just after it lands, is drawn from
 SEED among the writes an uninterrupted run makes."""
@@ -15,55 +16,44 @@ import signal
 
 import pytest
 
-from fault_harness import contents, index_matches_folders, leftovers, method_specs, run_args, write_log, write_spec
-from ticketlab.core.faults import FAULT_ENV, LOG_ENV
+from fault_harness import contents, index_matches_folders, leftovers, method_specs, run_args
+from ticketlab.core.faults import FAULT_ENV
 from ticketlab.store.checkpoint import load_checkpoint
 from ticketlab.store.unit import read_result
 
 SEED = 1729
 SPECS = method_specs()
 OTHER_KIND = {"train": "index", "imp": "report", "pai": "result", "dst": "mask", "lmc": "weights",
-              "elastic": "index", "rst": "result"}
+              "elastic": "index", "rst": "json"}
 
 
-def kill_points(method: str, writes: list[str]) -> list[str]:
+def kill_points(method: str, writes: list[tuple[str, str]]) -> list[str]:
     """Two `TICKETLAB_FAULT` values for one folder, in the order they fire: a checkpoint
-    write and one of OTHER_KIND[method], drawn among `writes` (an uninterrupted run's, in
-    order). The second counts from where the first killed: the resumed run makes at least
-    the writes that were left, so it lands."""
+    write of the method's own run (not of a run it reads first), and a write of
+    OTHER_KIND[method], each drawn among `writes` (an uninterrupted run's, in order). The
+    second counts from where the first killed: the resumed run makes at least the writes
+    that were left, so it lands."""
     rng = random.Random(f"{SEED}:{method}")
+    own = f"/{SPECS[method].run_id}/"
     chosen = []
     for kind in ("checkpoint", OTHER_KIND[method]):
-        where = [i for i, w in enumerate(writes) if w == kind]
+        where = [i for i, (k, path) in enumerate(writes) if k == kind and (kind != "checkpoint" or own in path)]
         assert where, f"a {method} run makes no {kind} write to kill it at"
         chosen.append((rng.choice(where), kind, rng.choice(("before", "after"))))
     (first, kind1, when1), (second, kind2, when2) = sorted(chosen)
-    n1 = writes[:first + 1].count(kind1)
-    n2 = writes[first + 1:second + 1].count(kind2) or 1
+    kinds = [k for k, _ in writes]
+    n1 = kinds[:first + 1].count(kind1)
+    n2 = kinds[first + 1:second + 1].count(kind2) or 1
     return [f"kill:{kind1}:{n1}:{when1}", f"kill:{kind2}:{n2}:{when2}"]
 
 
 def test_the_kill_points_cover_checkpoints_the_index_results_and_reports():
     assert {"index", "result", "report"} <= set(OTHER_KIND.values()) and set(OTHER_KIND) == set(SPECS)
-    points = kill_points("imp", ["spec", "checkpoint", "result", "checkpoint", "report", "report"])
+    own = f"runs/{SPECS['imp'].run_id}/level_01/checkpoint.pt"
+    writes = [("spec", "spec.json"), ("checkpoint", own), ("result", "result.json"), ("checkpoint", own),
+              ("report", "report.md"), ("report", "report.csv")]
+    points = kill_points("imp", writes)
     assert points[0].startswith("kill:checkpoint:") and points[1].startswith("kill:report:")
-
-
-@pytest.fixture(scope="module")
-def straight(tmp_path_factory, forker):
-    """Per method, once: an uninterrupted run's folder contents and the writes it made."""
-    done = {}
-
-    def get(method: str):
-        if method not in done:
-            folder = tmp_path_factory.mktemp(f"straight_{method}")
-            spec_file = write_spec(folder, SPECS[method])
-            log = folder / "writes.log"
-            outcome = forker.run(run_args(spec_file, folder / "runs"), folder / "out.log", **{LOG_ENV: str(log)})
-            assert outcome.code == 0, outcome
-            done[method] = spec_file, write_log(log), contents(folder / "runs")
-        return done[method]
-    return get
 
 
 def assert_whole(runs) -> list:
@@ -97,3 +87,21 @@ def _stale_top_checkpoint_only(runs) -> bool:
     """A run killed between writing its own result.json and dropping its checkpoint is
     reused as finished, so nothing removes that checkpoint (it is whole and harmless)."""
     return all(p.endswith("/checkpoint.pt") and p.count("/") == 1 for p in leftovers(runs))
+
+
+# Kill points that found bugs once, kept: the RST transformation killed as it logs a step
+# after its last checkpoint (the resumed unit logged that step twice), and an elastic run
+# killed between its moved weights and its mask (the rerun never wrote the mask).
+FOUND = [("rst", "kill:json:8:after", "rst transform cycle 1/1: resuming from step 6/"),
+         ("elastic", "kill:mask:3:before", None)]
+
+
+@pytest.mark.parametrize("method, point, says", FOUND)
+def test_kill_points_that_found_bugs(method, point, says, straight, forker, tmp_path):
+    spec_file, _, expected = straight(method)
+    runs = tmp_path / "runs"
+    killed = forker.run(run_args(spec_file, runs), tmp_path / "killed.log", **{FAULT_ENV: point})
+    assert killed.signal == signal.SIGKILL, killed
+    again = forker.run(run_args(spec_file, runs), tmp_path / "again.log")
+    assert again.code == 0 and (says is None or says in again.output), again
+    assert contents(runs) == expected

@@ -1,6 +1,11 @@
 """Every method keeps its tensors on the training device: each runs end to end, at tiny
 scale, with the CPU standing in for an accelerator (`tests/device_check.py`), so a
-tensor left on the CPU by default fails here as it would on a GPU."""
+tensor left on the CPU by default fails here as it would on a GPU. On a machine with
+CUDA (or with $TICKETLAB_TEST_DEVICE set) each also runs on the real device."""
+import json
+import math
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -84,3 +89,14 @@ def test_each_method_keeps_its_tensors_on_the_training_device(name, runs_dir):
         result = api.run(SPECS[name], runs_dir=runs_dir, device=str(TRAINING_DEVICE))
     assert result.metrics is not None
     assert mode.calls > 0, "the run's tensors were on the simulated device"
+
+
+@pytest.mark.parametrize("name", list(SPECS))
+def test_each_method_runs_on_the_real_device(name, runs_dir, real_device):
+    """The same runs on a real accelerator, in its default precision (bf16 autocast and
+    channels_last on CUDA): its kernels, not only the tensors' placement."""
+    result = api.run(SPECS[name], runs_dir=runs_dir, device=real_device)
+    status = json.loads((Path(result.run_dir) / "status.json").read_text())
+    assert status["status"] == "finished" and status["device"].startswith(torch.device(real_device).type)
+    numbers = [v for v in result.metrics.values() if isinstance(v, float)]
+    assert numbers and all(math.isfinite(v) for v in numbers), result.metrics

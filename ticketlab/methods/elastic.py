@@ -115,8 +115,10 @@ class ElasticJob:
 
 def run_elastic(spec: ElasticSpec, run: RunDir, ctx: RunContext) -> dict:
     job = ElasticJob(spec, run, ctx)
+    # Each file on its own: a run killed between the two writes still gets the second.
     if not run.has("init.safetensors"):
         run.save_tensors("init.safetensors", job.state)  # the transformed rewind-point weights
+    if not run.has("mask.safetensors"):
         run.save_mask("mask.safetensors", job.mask)
     ticket = job.ticket()
     controls = {name: job.control(name) for name in spec.controls}

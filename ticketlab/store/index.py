@@ -5,8 +5,10 @@ written by the process that drives experiments and can be rebuilt from the direc
 at any time (`sync`), so a run finished by another worker appears on the next look.
 In a multi-process (DDP) job only rank 0 writes it; the other ranks' records are no-ops.
 
-An index found damaged when it is opened (not a database, or failing SQLite's quick
-check) is moved aside as `index.sqlite.corrupt-<time>` and started anew (`rebuilt`),
+Each row carries the sha256 of its fields, since SQLite checks its pages but not what
+they hold. An index found damaged when it is opened (not a database, failing SQLite's
+quick check, or a row that does not match its digest) is moved aside as
+`index.sqlite.corrupt-<time>` and started anew (`rebuilt`),
 which the store then fills from the run folders, saying so on stderr. A full disk or a
 database held too long by another process is said as a `TicketlabError`, never as
 SQLite's own exception.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import sqlite3
 import sys
@@ -35,8 +38,10 @@ CREATE TABLE IF NOT EXISTS runs (
     spec TEXT NOT NULL,
     metrics TEXT,
     run_dir TEXT NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    digest TEXT
 )"""
+_COLUMNS = ("run_id", "kind", "status", "spec", "metrics", "run_dir", "updated")
 _DAMAGED_WORDS = ("file is not a database", "malformed", "corrupt")
 # SQLite's companions of a database file, which belong to it and move with it.
 _COMPANIONS = ("-journal", "-wal", "-shm")
@@ -60,18 +65,21 @@ class RunIndex:
             self._replace_damaged()
         with self._session() as db:
             db.execute(_SCHEMA)
+            if "digest" not in {row[1] for row in db.execute("PRAGMA table_info(runs)")}:
+                db.execute("ALTER TABLE runs ADD COLUMN digest TEXT")  # an index written before row digests
 
     def record(self, run_id: str, kind: str, status: str, spec: dict, run_dir: str,
                metrics: dict | None = None) -> None:
         if not is_writer():
             return
+        values = (run_id, kind, status, json.dumps(spec, sort_keys=True),
+                  json.dumps(metrics, sort_keys=True) if metrics is not None else None, run_dir, time.time())
         with self._session(writing=True) as db:
             db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) DO UPDATE SET "
-                "status=excluded.status, spec=excluded.spec, metrics=excluded.metrics, "
-                "run_dir=excluded.run_dir, updated=excluded.updated",
-                (run_id, kind, status, json.dumps(spec, sort_keys=True),
-                 json.dumps(metrics, sort_keys=True) if metrics is not None else None, run_dir, time.time()))
+                f"INSERT INTO runs ({', '.join(_COLUMNS)}, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(run_id) "
+                "DO UPDATE SET status=excluded.status, spec=excluded.spec, metrics=excluded.metrics, "
+                "run_dir=excluded.run_dir, updated=excluded.updated, digest=excluded.digest",
+                (*values, _row_digest(values)))
 
     def rows(self, kind: str | None = None, status: str | None = None) -> list[dict]:
         query, args = "SELECT * FROM runs WHERE 1=1", []
@@ -81,12 +89,19 @@ class RunIndex:
             query, args = query + " AND status = ?", args + [status]
         with self._session() as db:
             rows = db.execute(query + " ORDER BY updated", args).fetchall()
-        return [_decode(r) for r in rows]
+        return [self._decoded(r) for r in rows]
 
     def get(self, run_id: str) -> dict | None:
         with self._session() as db:
             row = db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
-        return _decode(row) if row else None
+        return self._decoded(row) if row else None
+
+    def _decoded(self, row: sqlite3.Row) -> dict:
+        try:
+            return _decode(row)
+        except _DamagedRow as err:
+            raise TicketlabError(f"The index {self.path} is damaged ({err}). Run `ticketlab runs`: it moves the "
+                                 "damaged file aside and rebuilds the index from the run folders.") from None
 
     # -- sessions, and what goes wrong in them --------------------------------------------
     @contextlib.contextmanager
@@ -148,11 +163,18 @@ class RunIndex:
         try:
             with contextlib.closing(connect(self.path)) as db:
                 found = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+                if found != ["ok"]:
+                    return "; ".join(map(str, found))[:200]
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                for row in db.execute("SELECT * FROM runs").fetchall() if "runs" in tables else []:
+                    _decode(row)  # SQLite checks its pages, not what they hold: each row has its digest
+        except _DamagedRow as err:
+            return str(err)
         except sqlite3.DatabaseError as err:
             if not any(words in str(err).lower() for words in _DAMAGED_WORDS):
                 raise self._explained(err) from None
             return str(err)
-        return None if found == ["ok"] else "; ".join(map(str, found))[:200]
+        return None
 
     def _move_aside(self) -> Path:
         moved = move_aside(self.path)
@@ -174,13 +196,28 @@ def _fault_point(when: str, path: Path) -> None:
 def _index_full(path: Path, err: sqlite3.Error) -> TicketlabError:
     return DiskFullError(
         f"Disk full: could not update the index {path} ({err}); {free_space(path)} free on its disk. The index "
-        "is left as it was (SQLite rolled the change back), and the run folders hold every result written. "
-        "Free some space and run the same command again (a finished run is reused), or `ticketlab runs`, which "
-        "brings the index up to date from the run folders.")
+        "is left as it was (SQLite rolled the change back) and the run folders hold every file written. Free "
+        "some space, then run the same command again (what finished is reused, the rest resumes) and "
+        "`ticketlab runs`, which brings the index up to date from the run folders.")
+
+
+class _DamagedRow(Exception):
+    """A row whose fields do not match its digest, or do not decode."""
+
+
+def _row_digest(values) -> str:
+    return hashlib.sha256(json.dumps(list(values)).encode()).hexdigest()
 
 
 def _decode(row: sqlite3.Row) -> dict:
     out = dict(row)
-    out["spec"] = json.loads(out["spec"])
-    out["metrics"] = json.loads(out["metrics"]) if out["metrics"] else None
+    digest = out.pop("digest", None)
+    values = tuple(out.get(c) for c in _COLUMNS)
+    if digest is not None and digest != _row_digest(values):  # rows written before digests have none
+        raise _DamagedRow(f"the row of {out.get('run_id')!r} does not match its digest")
+    try:
+        out["spec"] = json.loads(out["spec"])
+        out["metrics"] = json.loads(out["metrics"]) if out["metrics"] else None
+    except (TypeError, ValueError) as err:
+        raise _DamagedRow(f"the row of {out.get('run_id')!r} does not decode ({err})") from None
     return out

@@ -39,8 +39,9 @@ class RunLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as err:
-            raise TicketlabError(f"Cannot open the lock file {self.path} ({err.strerror or err}), which keeps a second "
-                                 "process out of this run. Check that the runs folder exists and is writable.") from None
+            raise TicketlabError(f"Cannot open the lock file {self.path} ({err.strerror or err}), which keeps a "
+                                 "second process out of this run. Check that the runs folder exists and is "
+                                 "writable.") from None
         told = False
         tries = 0
         while True:

@@ -52,7 +52,10 @@ def _check(path: Path, data: bytes) -> None:
     header = _header(data)
     if header is None:
         raise _corrupt(path, f"its header is cut short or garbled ({len(data)} bytes)")
-    stored = (header.get("__metadata__") or {}).get(DIGEST_KEY)
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict):
+        raise _corrupt(path, "its metadata is garbled")
+    stored = metadata.get(DIGEST_KEY)
     if stored is not None and _digest(data) != stored:
         raise _corrupt(path, "its content does not match the checksum written with it (changed or cut short "
                              "since it was written)")
@@ -80,8 +83,9 @@ def _with_metadata(data: bytes, metadata: dict[str, str]) -> bytes:
     header.pop("__metadata__", None)
     tensors = sorted(header.items(), key=lambda item: item[1]["data_offsets"])
     text = json.dumps({"__metadata__": dict(sorted(metadata.items())), **dict(tensors)}, separators=(",", ":"))
-    text += " " * (-len(text) % 8)  # the data stays 8-byte aligned, as safetensors keeps it
-    return len(text).to_bytes(8, "little") + text.encode() + data[8 + size:]
+    encoded = text.encode()
+    encoded += b" " * (-len(encoded) % 8)  # the data stays 8-byte aligned, as safetensors keeps it
+    return len(encoded).to_bytes(8, "little") + encoded + data[8 + size:]
 
 
 def _digest(data: bytes) -> str:
@@ -103,5 +107,5 @@ def _corrupt(path: Path, why: str) -> CheckpointError:
 
 
 def _advice(path: Path) -> str:
-    return (f"Restore it from a backup, or move the run directory {run_folder(path.parent)} away and run the same command again "
-            "to compute the run from scratch.")
+    return (f"Restore it from a backup, or move the run directory {run_folder(path.parent)} away and run the same "
+            "command again to compute the run from scratch.")

@@ -64,9 +64,13 @@ class Unit:
             if not path.exists():
                 raise CheckpointError(f"{self.path} has no result.json: the unit has not finished. Run the "
                                       "same command again to finish it.")
+            run = run_folder(self.path)
+            todo = ("Run the same command again" if run == self.path else
+                    f"Delete {run / 'result.json'} (the run's own, which marks it finished), then run the run's "
+                    f"spec again (`ticketlab run {run / 'spec.yaml'}`)")
             raise CheckpointError(f"The result file {path} is corrupt (not a whole JSON object: changed or cut "
-                                  "short since it was written). Run the same command again: the damaged file is "
-                                  "moved aside and the unit is computed again from the run's other files.")
+                                  f"short since it was written). {todo}: the damaged file is moved aside and that "
+                                  "unit is computed again, the run's other finished units reused.")
         return result
 
     def finish(self, result: dict) -> None:
@@ -82,9 +86,10 @@ class Unit:
         try:
             return json.loads(path.read_text())
         except (OSError, ValueError) as err:
-            raise CheckpointError(f"Cannot read {path} ({getattr(err, 'strerror', None) or err}): it is missing or "
-                                  f"corrupt. Move the run directory {run_folder(self.path)} away (or restore the file from "
-                                  "a backup) and run the same command again.") from None
+            reason = getattr(err, "strerror", None) or err
+            raise CheckpointError(f"Cannot read {path} ({reason}): it is missing or corrupt. Move the run directory "
+                                  f"{run_folder(self.path)} away (or restore the file from a backup) and run the "
+                                  "same command again.") from None
 
     def has(self, name: str) -> bool:
         return (self.path / name).exists()
