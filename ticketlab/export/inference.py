@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..core.errors import CheckpointError, SpecError, UnknownNameError
+from ..store.tensors import save_tensors, verify
 from .metadata import FORMATS, KIND, read_settings
 
 CSR_BELOW = 0.3  # density under which a layer is stored and run as CSR
@@ -149,7 +150,6 @@ def export_inference(run, unit, path: str | os.PathLike, fmt: str = "csr") -> di
     """Write `unit`'s final weights with what is needed to rebuild the network."""
     from ..analysis.robustness import training_spec
     from ..methods import method_of
-    from ..core.atomic import atomic_path
     from ..data import dataset_info
 
     if fmt not in FORMATS:
@@ -175,9 +175,8 @@ def export_inference(run, unit, path: str | os.PathLike, fmt: str = "csr") -> di
     meta = {"format": KIND, "model": spec.model, "input_shape": json.dumps(list(info.input_shape)),
             "num_classes": str(info.num_classes), "sparsity_format": fmt, "dataset": spec.dataset,
             "run": run.run_id, "unit": str(Path(unit.path).relative_to(run.path)) or "."}
-    from safetensors.torch import save_file
-    with atomic_path(Path(path)) as tmp:
-        save_file({n: t.contiguous() for n, t in state.items()}, str(tmp), metadata=meta)
+    # With the store's checksum of layout and data, so that a flipped byte is refused on loading.
+    save_tensors(path, state, metadata=meta)
     prunable_density = None if mask is None else mask.density()
     return {"path": str(path), **meta, "density": prunable_density}
 
@@ -199,6 +198,8 @@ def load_inference(path: str | os.PathLike, device: str | torch.device = "cpu", 
 
     header = read_header(path, "inference file")
     settings = read_settings(header)
+    verify(path, advice=f"Export it again from its run ({header.metadata.get('run', 'named in its metadata')}) "
+                        "with ticketlab export.")
     network = (settings.model, settings.input_shape, settings.num_classes)
     with torch.device("meta"):
         skeleton = build_model(*network)

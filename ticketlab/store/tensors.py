@@ -35,30 +35,32 @@ def save_tensors(path: str | os.PathLike, tensors: Mapping[str, "torch.Tensor"],
     write_bytes(path, _with_metadata(data, {**(metadata or {}), DIGEST_KEY: _digest(data)}))
 
 
-def verify(path: str | os.PathLike) -> None:
+def verify(path: str | os.PathLike, advice: str | None = None) -> None:
     """Raise CheckpointError unless the tensor file at `path` is there and whole: a header
-    that parses and, where the file carries a checksum, layout and data that match it."""
+    that parses and, where the file carries a checksum, layout and data that match it.
+    `advice` says what to do about a bad file (default: a run's unit file's advice)."""
     path = Path(path)
+    advice = advice or _advice(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise CheckpointError(f"No tensor file at {path}. {_advice(path)}") from None
+        raise CheckpointError(f"No tensor file at {path}. {advice}") from None
     except OSError as err:
-        raise CheckpointError(f"Cannot read the tensor file {path} ({err.strerror or err}). {_advice(path)}") from None
-    _check(path, data)
+        raise CheckpointError(f"Cannot read the tensor file {path} ({err.strerror or err}). {advice}") from None
+    _check(path, data, advice)
 
 
-def _check(path: Path, data: bytes) -> None:
+def _check(path: Path, data: bytes, advice: str) -> None:
     header = _header(data)
     if header is None:
-        raise _corrupt(path, f"its header is cut short or garbled ({len(data)} bytes)")
+        raise _corrupt(path, f"its header is cut short or garbled ({len(data)} bytes)", advice)
     metadata = header.get("__metadata__") or {}
     if not isinstance(metadata, dict):
-        raise _corrupt(path, "its metadata is garbled")
+        raise _corrupt(path, "its metadata is garbled", advice)
     stored = metadata.get(DIGEST_KEY)
     if stored is not None and _digest(data) != stored:
         raise _corrupt(path, "its content does not match the checksum written with it (changed or cut short "
-                             "since it was written)")
+                             "since it was written)", advice)
 
 
 def _header(data: bytes) -> dict | None:
@@ -102,8 +104,8 @@ def run_folder(path: Path) -> Path:
     return next((p for p in (path, *path.parents) if (p / "spec.json").exists()), path)
 
 
-def _corrupt(path: Path, why: str) -> CheckpointError:
-    return CheckpointError(f"The tensor file {path} is corrupt: {why}, so it is not used. {_advice(path)}")
+def _corrupt(path: Path, why: str, advice: str) -> CheckpointError:
+    return CheckpointError(f"The tensor file {path} is corrupt: {why}, so it is not used. {advice}")
 
 
 def _advice(path: Path) -> str:
