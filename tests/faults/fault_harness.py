@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from ticketlab.specs import DstSpec, ElasticSpec, ImpSpec, LmcSpec, PaiSpec, RstSpec, TrainSpec
+from ticketlab.specs import DstSpec, ElasticSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, TrainSpec
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -36,6 +36,11 @@ def method_specs() -> dict:
         "elastic": ElasticSpec(source=ImpSpec(train=RESNET, levels=1, prune_fraction=0.5, rewind="2it"), level=1,
                                target="cifar_resnet_20_4", controls=("random",)),
         "rst": RstSpec(train=TRAIN, density=0.2, reg_step=0.25, reg_every=2, stabilize=4, dense_layers=("output",)),
+        # Routing the Lottery checkpoints inside its joint, single and multiple retraining.
+        "rtl": RtlSpec(train=TRAIN.replace(duration="2ep"), sparsities=(0.5,), extract_steps="2it"),
+        # Lottery Pools records its search after each candidate (search.json, the carried model).
+        "pools": PoolSpec(source=ImpSpec(train=RESNET.replace(val_size=64), levels=3, prune_fraction=0.4,
+                                         rewind="2it"), targets=(1,), alphas=(0.3, 0.7), ood=False, bn_samples=64),
     }
 
 

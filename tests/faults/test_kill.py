@@ -24,7 +24,10 @@ from ticketlab.store.unit import read_result
 SEED = 1729
 SPECS = method_specs()
 OTHER_KIND = {"train": "index", "imp": "report", "pai": "result", "dst": "mask", "lmc": "weights",
-              "elastic": "index", "rst": "json"}
+              "elastic": "index", "rst": "json", "rtl": "weights", "pools": "weights"}
+# The write in the middle of a method's own unit: a checkpoint, or for Lottery Pools, whose
+# search checkpoints nothing but its record after each candidate, that record.
+OWN_KIND = {"pools": "json"}
 
 
 def kill_points(method: str, writes: list[tuple[str, str]]) -> list[str]:
@@ -36,8 +39,9 @@ def kill_points(method: str, writes: list[tuple[str, str]]) -> list[str]:
     rng = random.Random(f"{SEED}:{method}")
     own = f"/{SPECS[method].run_id}/"
     chosen = []
-    for kind in ("checkpoint", OTHER_KIND[method]):
-        where = [i for i, (k, path) in enumerate(writes) if k == kind and (kind != "checkpoint" or own in path)]
+    first = OWN_KIND.get(method, "checkpoint")
+    for kind in (first, OTHER_KIND[method]):
+        where = [i for i, (k, path) in enumerate(writes) if k == kind and (kind != first or own in path)]
         assert where, f"a {method} run makes no {kind} write to kill it at"
         chosen.append((rng.choice(where), kind, rng.choice(("before", "after"))))
     (first, kind1, when1), (second, kind2, when2) = sorted(chosen)

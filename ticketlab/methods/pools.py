@@ -146,9 +146,10 @@ class PoolJob:
                 save_search(unit, rounds, best, trials, accepted)
         finally:
             self.ctx.progress.stop()
-        result = self.finish_model(unit, best["state"], best["mask"], accepted=accepted, trials=trials)
+        # The search's files go before the result lands: a cut between the two redoes the search
+        # (the same one), and a finished unit never keeps them.
         save_search(unit, None, best, trials, accepted)
-        return result
+        return self.finish_model(unit, best["state"], best["mask"], accepted=accepted, trials=trials)
 
     def finish_model(self, unit: Unit, state: dict, mask: Mask, **extra) -> dict:
         unit.save_tensors("model.safetensors", state)

@@ -20,16 +20,17 @@ def _names(rounds: int) -> tuple[str, str]:
 
 def save_search(unit: Unit, rounds: int | None, best: dict, trials: list, accepted: list) -> None:
     """Record the search after `rounds` candidates; None: it finished, and its files go."""
-    previous = unit.read_json("search.json")["rounds"] if unit.has("search.json") else None
     if rounds is not None:
         weights, mask = _names(rounds)
         unit.save_tensors(weights, best["state"])
         unit.save_mask(mask, best["mask"])
         unit.write_json("search.json", {"rounds": rounds, "val_accuracy": best["val_accuracy"], "trials": trials,
                                         "accepted": accepted})
-    if previous is not None and previous != rounds:
-        for name in _names(previous):
-            remove(unit.path / name)
+    # Every other round's files go, those a cut left behind too (after search.json landed).
+    keep = set(_names(rounds)) if rounds is not None else set()
+    for path in unit.path.glob("carried_*.safetensors"):
+        if path.name not in keep:
+            remove(path)
     if rounds is None:
         remove(unit.path / "search.json")
 
