@@ -54,7 +54,7 @@ def disconnection(model: nn.Module, mask: Mask, input_shape: tuple[int, ...]) ->
         for name, param in probe.named_parameters():
             param.copy_(mask[name].to("cpu", param.dtype) if name in mask else _neutral(name, param))
         for module in probe.modules():
-            if isinstance(module, _NORMS):
+            if isinstance(module, _NORMS) and module.running_mean is not None:
                 module.running_mean.zero_()
                 module.running_var.fill_(1.0 - module.eps)  # (x - 0) / sqrt(var + eps) = x
         dead: list[str] = []  # modules whose output is all zero, in the order they finish
