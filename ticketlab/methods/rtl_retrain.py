@@ -12,14 +12,11 @@ A mixin of `RtlJob` (`rtl.py`), which holds the data, partition, masks and theta
 """
 from __future__ import annotations
 
-import math
-
 import torch
 
 from ..core.atomic import remove
 from ..sparse import Mask
 from ..store import Unit
-from ..train import to_steps
 from ..train.routed import RoutedNet, train_routed, train_routed_stacked
 
 
@@ -31,9 +28,8 @@ class Retraining:
             self.ctx.progress.note(f"{description}: resuming from step {resume['step']}/{steps}")
         else:
             self.ctx.progress.note(f"{description}: {steps} steps")
-        per_epoch = math.ceil(len(self.data.train) / self.spec.train.batch_size)  # as the training loader's
         loss = train_routed(net, batches, steps, self.spec.train, progress=self.ctx.progress, description=description,
-                            generators=generators, checkpoint_every=to_steps(self.ctx.checkpoint_every, per_epoch),
+                            generators=generators, checkpoint_every=self.spec.train.steps(self.ctx.checkpoint_every),
                             on_checkpoint=lambda state: unit.save_checkpoint(state, checkpoint), resume=resume)
         return loss
 
