@@ -1,4 +1,5 @@
-"""Accuracy-versus-density figures in the style of the lottery-ticket papers."""
+"""Accuracy-versus-density figures in the style of the lottery-ticket papers (a loss, for
+regression runs, drawn as it is rather than in percent: `as_percent=False`)."""
 from __future__ import annotations
 
 import math
@@ -48,25 +49,27 @@ def _density_ticks(ax, summaries: list[Summary]) -> None:
         ax.tick_params(axis="x", labelrotation=45)
 
 
-def _draw_group(ax, summaries: list[Summary], colors: dict[str, str], group: str, metric_name: str) -> None:
+def _draw_group(ax, summaries: list[Summary], colors: dict[str, str], group: str, metric_name: str,
+                as_percent: bool = True) -> None:
+    scale = 100 if as_percent else 1
     for method in methods(summaries):
         ss = sorted((s for s in summaries if s.method == method), key=lambda s: -s.density)
         x = [100 * s.density for s in ss]
-        y = [100 * s.mean for s in ss]
+        y = [scale * s.mean for s in ss]
         ax.plot(x, y, marker="o", markersize=4, color=colors[method], label=method)
         if any(s.std > 0 for s in ss):
-            ax.fill_between(x, [100 * (s.mean - s.std) for s in ss], [100 * (s.mean + s.std) for s in ss],
+            ax.fill_between(x, [scale * (s.mean - s.std) for s in ss], [scale * (s.mean + s.std) for s in ss],
                             color=colors[method], alpha=0.2, linewidth=0)
     dense = dense_value(summaries)
     if dense is not None:
-        ax.axhline(100 * dense, color="0.4", linestyle="--", linewidth=1, label="dense")
+        ax.axhline(scale * dense, color="0.4", linestyle="--", linewidth=1, label="dense")
     ax.set_xscale("log")
     xs = [100 * s.density for s in summaries]
     # Decreasing to the right: pruning proceeds left to right, as in the LTH figures.
     ax.set_xlim(max(xs) * 1.08, min(xs) / 1.08)
     _density_ticks(ax, summaries)
     ax.set_xlabel("density (% of weights remaining)")
-    ax.set_ylabel(f"{metric_name} (%)")
+    ax.set_ylabel(f"{metric_name} (%)" if as_percent else metric_name)
     if group:
         ax.set_title(textwrap.fill(group, 48), fontsize="medium")  # long labels wrap, never clip
     ax.grid(True, alpha=0.3)
@@ -74,7 +77,7 @@ def _draw_group(ax, summaries: list[Summary], colors: dict[str, str], group: str
 
 
 def accuracy_vs_density_figure(summaries: Iterable[Summary], title: str = "",
-                               metric_name: str = "test accuracy"):
+                               metric_name: str = "test accuracy", as_percent: bool = True):
     """A matplotlib Figure with one subplot per group (not attached to pyplot)."""
     # Figure with an explicit Agg canvas: no pyplot, so no global backend switch, no
     # GUI and no figure registry that leaks memory across many reports.
@@ -93,7 +96,7 @@ def accuracy_vs_density_figure(summaries: Iterable[Summary], title: str = "",
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, (group, ss) in zip(axes, by_group.items()):
-        _draw_group(ax, ss, colors, group, metric_name)
+        _draw_group(ax, ss, colors, group, metric_name, as_percent)
     for ax in axes[len(by_group):]:
         ax.remove()
     if title:
@@ -112,9 +115,9 @@ def _save(fig, path: Path, fmt: str) -> None:
 
 
 def plot_accuracy_vs_density(summaries: Iterable[Summary], out_stem: str | os.PathLike, title: str = "",
-                             metric_name: str = "test accuracy") -> list[Path]:
+                             metric_name: str = "test accuracy", as_percent: bool = True) -> list[Path]:
     """Write `out_stem`.png and `out_stem`.svg atomically; return their paths."""
-    fig = accuracy_vs_density_figure(summaries, title=title, metric_name=metric_name)
+    fig = accuracy_vs_density_figure(summaries, title=title, metric_name=metric_name, as_percent=as_percent)
     paths = []
     for fmt in ("png", "svg"):
         # Appended rather than with_suffix: a stem like 'run_0.8' keeps its dot.

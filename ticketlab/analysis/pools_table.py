@@ -1,10 +1,14 @@
 """The Lottery Pools table: per target level, every model's clean and corrupted test
-accuracy, as mean ± std over runs (seeds) of the same pool."""
+accuracy, as mean ± std over runs (seeds) of the same pool. Regression pools score by loss
+(`test_loss`, `val_loss`, plain numbers, no corrupted sets)."""
 from __future__ import annotations
 
 import statistics
 
-from .tables import percent
+from ..methods.results import is_regression
+from .tables import percent, plain
+
+LOSSES = ("test_loss", "val_loss")  # shown as they are: a loss is no fraction
 
 MODEL_ORDER = ("original", "original_bn", "interpolate", "average", "swa", "ema", "swa_after", "ema_after",
                "ensemble")
@@ -14,12 +18,12 @@ LABELS = {"original": "ticket", "original_bn": "ticket + BN recalibrated", "inte
           "ema_after": "EMA (prune after)", "ensemble": "ensemble (3x cost)"}
 
 
-def _cell(values: list[float]) -> str:
+def _cell(values: list[float], shown=percent) -> str:
     if not values:
         return "-"
     if len(values) == 1:
-        return percent(values[0])
-    return f"{percent(statistics.mean(values))} ± {percent(statistics.stdev(values))}"
+        return shown(values[0])
+    return f"{shown(statistics.mean(values))} ± {shown(statistics.stdev(values))}"
 
 
 def pool_rows(results: list[dict]) -> list[dict]:
@@ -31,7 +35,7 @@ def pool_rows(results: list[dict]) -> list[dict]:
             row["densities"].append(target["density"])
             for name, scores in target["models"].items():
                 cells = row["cells"].setdefault(name, {})
-                for metric in ("test_accuracy", "ood_accuracy", "val_accuracy"):
+                for metric in ("test_accuracy", "ood_accuracy", "val_accuracy", *LOSSES):
                     if metric in scores:
                         cells.setdefault(metric, []).append(scores[metric])
     out = []
@@ -43,13 +47,15 @@ def pool_rows(results: list[dict]) -> list[dict]:
 
 
 def pools_markdown(results: list[dict], metric: str = "test_accuracy") -> str:
-    """A Markdown table of `metric` (test_accuracy, ood_accuracy or val_accuracy)."""
+    """A Markdown table of `metric` (test_accuracy, ood_accuracy, val_accuracy, or a regression
+    pool's test_loss or val_loss)."""
     rows = pool_rows(results)
     names = [m for m in MODEL_ORDER if any(m in r["cells"] for r in rows)]
     lines = ["| level | density | " + " | ".join(LABELS[m] for m in names) + " |",
              "|---:|---:|" + "---:|" * len(names)]
     for row in rows:
-        cells = [_cell(row["cells"].get(m, {}).get(metric, [])) for m in names]
+        cells = [_cell(row["cells"].get(m, {}).get(metric, []), plain if metric in LOSSES else percent)
+                 for m in names]
         lines.append(f"| {row['level']} | {100 * row['density']:.2f}% | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -71,5 +77,7 @@ def pool_choices(result: dict) -> str:
 def after_run(store, results) -> str:
     """What `ticketlab pools` prints after its runs: both tables, then each choice."""
     finished = [store.open(r.run_id).result() for r in results]
-    tables = [f"{metric}:\n" + pools_markdown(finished, metric) for metric in ("test_accuracy", "ood_accuracy")]
+    regression = any(is_regression(r.get("metrics", {})) for r in finished)
+    shown = ("test_loss",) if regression else ("test_accuracy", "ood_accuracy")
+    tables = [f"{metric}:\n" + pools_markdown(finished, metric) for metric in shown]
     return "\n\n".join(tables) + "\n\n" + "\n".join(pool_choices(r) for r in finished)

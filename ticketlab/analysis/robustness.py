@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..data.corrupted import CorruptedTestSets, official_folder
-from ..data.registry import SUFFIX
+from ..data.registry import SUFFIX, corrupted_names
 from ..core.errors import TicketlabError
 from ..specs import Spec, TrainSpec
 from ..store import RunDir, Unit
@@ -52,13 +52,18 @@ def evaluate_run(run: RunDir, *, data_dir=None, device: str | torch.device = "cp
     if todo:
         data = load_dataset(spec.dataset, data_dir=data_dir, val_size=spec.val_size, val_seed=VAL_SPLIT_SEED,
                             device=device)
-        sets = CorruptedTestSets(spec.dataset + SUFFIX, data.test, data.info, data_dir=data_dir, size=size)
         models = {}
         for name, unit in todo:
             model = seeded_model(spec, data.info, spec.seed).to(device)
             model.load_state_dict(unit.load_tensors("model.safetensors", device))
             models[name] = model
-        corrupted = evaluate_corrupted(models, sets, data.info.num_classes)
+        if spec.dataset + SUFFIX in corrupted_names():
+            sets = CorruptedTestSets(spec.dataset + SUFFIX, data.test, data.info, data_dir=data_dir, size=size)
+            corrupted = evaluate_corrupted(models, sets, data.info.num_classes)
+        else:  # not images (or a path dataset): the clean test accuracy alone
+            corrupted = {name: {"mean_accuracy": None, "by_corruption": {}, "by_severity": {}, "source": "none",
+                                "sets": 0, "size": 0}
+                         for name in models}
         for name, unit in todo:
             clean = evaluate(models[name], data.test.x, data.test.y, data.info.num_classes)["accuracy"]
             unit.write_json(cache, {"test_accuracy": clean, "ood_accuracy": corrupted[name]["mean_accuracy"],
@@ -77,6 +82,9 @@ def _fresh(unit: Unit, cache: str) -> bool:
 
 def robustness_markdown(rows: list[dict]) -> str:
     corruptions = list(rows[0]["by_corruption"])
+    if not corruptions:  # a dataset without corrupted test sets
+        return "\n".join(["| unit | clean |", "|---|---:|"] +
+                         [f"| {row['unit']} | {100 * row['test_accuracy']:.2f} |" for row in rows])
     lines = ["| unit | clean | corrupted (mean) | " + " | ".join(corruptions) + " |",
              "|---|---:|---:|" + "---:|" * len(corruptions)]
     for row in rows:

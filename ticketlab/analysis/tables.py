@@ -1,4 +1,7 @@
-"""Tables of summaries: wide rows for reading, Markdown for reports, long CSV for tools."""
+"""Tables of summaries: wide rows for reading, Markdown for reports, long CSV for tools.
+
+Values show as percent (accuracies); with `as_percent=False` as plain numbers, for a loss
+(a regression run's points), which is no fraction."""
 from __future__ import annotations
 
 import csv
@@ -21,9 +24,18 @@ def percent(x: float) -> str:
     return f"{100 * x:.2f}"
 
 
-def cell(s: Summary) -> str:
+def plain(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def cell(s: Summary, as_percent: bool = True) -> str:
+    shown = percent if as_percent else plain
     # A single seed has no spread; '± 0.00' would claim a precision nobody measured.
-    return percent(s.mean) if s.n == 1 else f"{percent(s.mean)} ± {percent(s.std)}"
+    return shown(s.mean) if s.n == 1 else f"{shown(s.mean)} ± {shown(s.std)}"
+
+
+def unit_of(as_percent: bool) -> str:
+    return " (%)" if as_percent else ""
 
 
 def groups(summaries: Iterable[Summary]) -> dict[str, list[Summary]]:
@@ -61,8 +73,8 @@ def _group_rows(summaries: list[Summary]) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["density"], -1 if r["level"] is None else r["level"]))
 
 
-def wide_rows(summaries: Iterable[Summary]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: level, density, then 'mean ± std' (percent) per method.
+def wide_rows(summaries: Iterable[Summary], as_percent: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Header and rows: level, density, then 'mean ± std' (percent, or plain) per method.
 
     With several groups a leading 'group' column tells their rows apart.
     """
@@ -75,7 +87,7 @@ def wide_rows(summaries: Iterable[Summary]) -> tuple[list[str], list[list[str]]]
         for r in _group_rows(ss):
             lead = [group] if several else []
             level = "" if r["level"] is None else str(r["level"])
-            cells = [cell(r["cells"][m]) if m in r["cells"] else "" for m in names]
+            cells = [cell(r["cells"][m], as_percent) if m in r["cells"] else "" for m in names]
             rows.append(lead + [level, f"{percent(r['density'])}%"] + cells)
     return header, rows
 
@@ -87,14 +99,14 @@ def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
     return [line(header), "|" + "|".join("---:" for _ in header) + "|"] + [line(r) for r in rows]
 
 
-def to_markdown(summaries: Iterable[Summary], metric_name: str = "test accuracy") -> str:
+def to_markdown(summaries: Iterable[Summary], metric_name: str = "test accuracy", as_percent: bool = True) -> str:
     """One Markdown table per group, under a '### group' heading when there are several."""
     by_group = groups(summaries)
-    lines = [f"{metric_name} (%): mean ± std over seeds", ""]
+    lines = [f"{metric_name}{unit_of(as_percent)}: mean ± std over seeds", ""]
     for group, ss in by_group.items():
         if len(by_group) > 1:
             lines += [f"### {group}", ""]
-        lines += _markdown_table(*wide_rows(ss)) + [""]
+        lines += _markdown_table(*wide_rows(ss, as_percent)) + [""]
     return "\n".join(lines)
 
 
@@ -110,7 +122,8 @@ def to_csv(summaries: Iterable[Summary], path: str | os.PathLike) -> Path:
     return Path(path)
 
 
-def print_table(summaries: Iterable[Summary], console=None, metric_name: str = "test accuracy") -> None:
+def print_table(summaries: Iterable[Summary], console=None, metric_name: str = "test accuracy",
+                as_percent: bool = True) -> None:
     """Rich tables in the terminal, one per group."""
     # Imported here so that reading and writing tables does not pay for rich.
     from rich.console import Console
@@ -118,8 +131,8 @@ def print_table(summaries: Iterable[Summary], console=None, metric_name: str = "
 
     console = console or Console()
     for group, ss in groups(summaries).items():
-        header, rows = wide_rows(ss)
-        title = f"{group}: {metric_name} (%)" if group else f"{metric_name} (%)"
+        header, rows = wide_rows(ss, as_percent)
+        title = f"{group}: {metric_name}{unit_of(as_percent)}" if group else f"{metric_name}{unit_of(as_percent)}"
         table = Table(title=title, caption="mean ± std over seeds")
         for name in header:
             table.add_column(name, justify="right")

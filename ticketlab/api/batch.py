@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from ..core.progress import Progress
+from ..data.budget import data_budget as parse_data_budget
 from ..methods import method_of
 from ..specs import Spec
 from ..store import RunStore
@@ -23,6 +24,7 @@ def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathL
     member with a checkpoint, other kinds) runs one by one, with `batch` passed on (IMP
     batches a level's controls)."""
     check_options(options.get("compile"), options.get("precision", "auto"))
+    parse_data_budget(options.get("data_budget"))  # a bad size fails before the first run starts
     done: dict[str, RunResult] = {}
     batch = batch and stacking_keeps(options.get("precision", "auto"), options.get("device"), options.get("progress"))
     if batch and world_size() == 1:  # under torchrun each run goes through DDP instead
@@ -47,7 +49,8 @@ def _batch_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
 def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str | None = None,
                progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
                wait: bool = True, record: bool = True, compile: str | None = None,
-               precision: str = "auto", allow_disconnected: bool = False) -> list[RunResult]:
+               precision: str = "auto", allow_disconnected: bool = False,
+               data_budget: int | str | None = None) -> list[RunResult]:
     """Run a batch group: the lifecycle of `run` (locks, status, index) for each member,
     one computation for all."""
     from ..methods.context import RunContext
@@ -77,7 +80,8 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
         held = list(dirs)
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record,
-                         compile=compile, precision=precision, allow_disconnected=allow_disconnected)
+                         compile=compile, precision=precision, allow_disconnected=allow_disconnected,
+                         data_budget=parse_data_budget(data_budget))
         execute(dirs, store, ctx, lambda: method_of(specs[0].kind).call("batched", specs, dirs, ctx))
         return [result_of(d, reused=False) for d in dirs]
     finally:

@@ -4,20 +4,22 @@ from __future__ import annotations
 import os
 
 from ..core.progress import Progress
+from ..data.budget import data_budget as parse_data_budget
 from ..methods import method_of
 from ..specs import Spec
 from ..store import RunDir, RunStore
 from ..core.ranks import is_writer
 from ..train import ddp
 from ..train.options import check_options
-from .lifecycle import execute, stacking_keeps
+from .lifecycle import execute, stacking_keeps, warn_changed_code
 from .results import RunResult, result_of
 
 
 def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None,
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
         restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True,
-        compile: str | None = None, precision: str = "auto", allow_disconnected: bool = False) -> RunResult:
+        compile: str | None = None, precision: str = "auto", allow_disconnected: bool = False,
+        data_budget: int | str | None = None) -> RunResult:
     """Run `spec` once: a finished spec returns its stored result without computing.
 
     `batch` trains networks that a method trains side by side (IMP's controls of a level)
@@ -29,11 +31,17 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     part of the spec either. `precision` ("auto": bf16 autocast on CUDA, fp32 elsewhere;
     "fp32"; "bf16") goes with the device, which is not part of the spec either; the run's
     status records both. `allow_disconnected` trains a mask that leaves no path of kept
-    weights from the input to the output, which is refused otherwise (`sparse.connectivity`)."""
+    weights from the input to the output, which is refused otherwise (`sparse.connectivity`).
+    `data_budget` (bytes, or a size such as "500MB" or "2GiB"; None: no limit) is the device
+    memory the data may take: a dataset over it stays in host memory and streams to the
+    device batch by batch (`data.placement`), with the same results, so it is not part of
+    the spec either."""
     check_options(compile, precision)
+    data_budget = parse_data_budget(data_budget)
     store = RunStore(runs_dir)
     run_dir = store.run_dir(spec)
     if run_dir.finished:
+        warn_changed_code(run_dir, progress)  # made with a plugin's code that has changed since
         return result_of(run_dir, reused=True)
     from ..methods.context import RunContext  # these import torch: only when there is work to do
     from ..train.device import resolve_device
@@ -49,7 +57,8 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         ctx = RunContext(device=ctx_device, data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart,
                          batch=batch and stacking_keeps(precision, ctx_device, progress), record=record,
-                         compile=compile, precision=precision, allow_disconnected=allow_disconnected)
+                         compile=compile, precision=precision, allow_disconnected=allow_disconnected,
+                         data_budget=data_budget)
         method = method_of(spec.kind)
 
         def work() -> list[dict]:
@@ -59,7 +68,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
             ctx.sources = finished_sources(spec, store, dict(
                 data_dir=data_dir, device=str(ctx.device), progress=ctx.progress, checkpoint_every=checkpoint_every,
                 batch=ctx.batch, record=record, compile=compile, precision=precision,
-                allow_disconnected=allow_disconnected))
+                allow_disconnected=allow_disconnected, data_budget=data_budget))
             return [method.call("runner", spec, run_dir, ctx)]
 
         execute([run_dir], store, ctx, work)

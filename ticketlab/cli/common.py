@@ -28,6 +28,10 @@ def common_flags(parser, runs: bool = True, writes: bool | None = None) -> None:
     parser.add_argument("--allow-disconnected", action="store_true",
                         help="train a mask that leaves no path of kept weights from the input to the output "
                              "(refused otherwise)")
+    parser.add_argument("--device-data-budget", metavar="SIZE",
+                        help="device memory the data may take, e.g. 500MB, 2GiB or bytes (also "
+                             "$TICKETLAB_DEVICE_DATA_BUDGET); a dataset over it streams from host memory, "
+                             "with the same results (default: no limit)")
     speed_flags(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 

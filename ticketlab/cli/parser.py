@@ -13,6 +13,7 @@ from ..core.errors import TicketlabError
 from .common import common_flags, data_dir_flag, speed_flags
 from .files import IN_FILE, OUT_FILE, OUT_FOLDER, path_argument
 
+PLUGINS_FLAG = "--plugins"
 _TOOLS = "ticketlab.cli.tools:"
 _LISTING = "ticketlab.cli.listing:command_"
 
@@ -38,7 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
         command = resolve_function(method.cli, f"The {method.kind} method's cli") if method.cli else MethodCommand
         command(method).add_to(sub)
     _tools(sub)
+    for command in {id(p): p for p in [parser, *sub.choices.values()]}.values():
+        _plugins_flag(command)
     return parser
+
+
+class _LoadPlugin(argparse.Action):
+    """`main` takes every --plugins out of the arguments and loads it before building this
+    parser; what reaches here is an abbreviation (--plug), loaded now, in time for the spec."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from ..core.plugins import load_plugin
+        load_plugin(values, option_string)
+
+
+def _plugins_flag(parser) -> None:
+    parser.add_argument(PLUGINS_FLAG, action=_LoadPlugin, metavar="FILE_OR_MODULE",
+                        help="import a plugin first, a .py file or a module that registers models, datasets, "
+                             "losses or methods (repeatable; also $TICKETLAB_PLUGINS and the entry points of "
+                             "ticketlab.plugins)")
 
 
 def _tools(sub) -> None:

@@ -6,10 +6,12 @@ import sys
 
 from .. import api
 from ..core.progress import make_progress
+from ..data.budget import data_budget_setting
 
 
 def run_specs(specs, args) -> int:
     """Run each spec (validated all before the first starts); one JSON document at the end."""
+    data_budget = data_budget_setting(getattr(args, "device_data_budget", None))  # a bad size fails first
     from ..store import RunStore
     store = RunStore(args.runs_dir)
     for spec in specs:  # finished specs need no check (and then no torch import at all)
@@ -20,7 +22,7 @@ def run_specs(specs, args) -> int:
                            progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
                            wait=not args.no_wait, compile=args.compile, precision=args.precision,
                            batch=getattr(args, "batch", False),
-                           allow_disconnected=getattr(args, "allow_disconnected", False))
+                           allow_disconnected=getattr(args, "allow_disconnected", False), data_budget=data_budget)
     if args.json:
         docs = [r.as_json() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))

@@ -5,17 +5,20 @@
                           crop_padding=splits.info.crop_padding, flip=splits.info.flip)
     for x, y in loader.epoch(0): ...
 
-A new dataset in a known format is one `register_dataset` call, a new format one
-`register_data_format` call (see their docstrings). The registry imports no torch;
+A new dataset in a known format, or given by a loader function, is one `register_dataset`
+call, a new format one `register_data_format` call (see their docstrings); an .npz file or
+image folders need none: name them `npz:PATH` or `folder:PATH`. The registry imports no torch;
 readers and the loader load on first use.
 """
 from ..core.lazy import lazy_exports
 from . import catalog  # noqa: F401 (registers the built-in datasets, before any plugin's)
 from .formats import register_data_format
 from .info import DatasetInfo
-from .registry import RemoteFile, dataset_info, dataset_names, register_dataset
+from .registry import (RemoteFile, check_dataset_name, dataset_info, dataset_names, dataset_version,
+                       register_dataset)
 
 __getattr__ = lazy_exports(__name__, {"Arrays": ".arrays", "DatasetSplits": ".arrays", "load_dataset": ".load",
-                                      "DeviceLoader": ".loader"})
-__all__ = ["Arrays", "DatasetInfo", "DatasetSplits", "DeviceLoader", "RemoteFile",
-           "dataset_info", "dataset_names", "load_dataset", "register_data_format", "register_dataset"]
+                                      "DeviceLoader": ".loader", "use_cache_dir": ".folder_cache"})
+__all__ = ["Arrays", "DatasetInfo", "DatasetSplits", "DeviceLoader", "RemoteFile", "check_dataset_name",
+           "dataset_info", "dataset_names", "dataset_version", "load_dataset", "register_data_format",
+           "register_dataset", "use_cache_dir"]

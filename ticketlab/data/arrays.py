@@ -12,7 +12,7 @@ from .info import DatasetInfo
 @dataclass
 class Arrays:
     x: torch.Tensor  # float32, normalized, (N, *input_shape)
-    y: torch.Tensor  # int64, (N,)
+    y: torch.Tensor  # int64 class labels (N,); float32 targets for a regression, (N,) or (N, outputs)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -39,5 +39,12 @@ def to_arrays(x: np.ndarray, y: np.ndarray, info: DatasetInfo, device: str | tor
     mean = torch.tensor(info.mean, dtype=torch.float32, device=values.device).reshape(shape)
     std = torch.tensor(info.std, dtype=torch.float32, device=values.device).reshape(shape)
     values.sub_(mean).div_(std)
-    labels = torch.from_numpy(np.asarray(y, dtype=np.int64)).to(device)
+    labels = torch.from_numpy(label_array(y, info)).to(device)
     return Arrays(values, labels)
+
+
+def label_array(y: np.ndarray, info: DatasetInfo) -> np.ndarray:
+    """The labels as training reads them: int64 classes, or float32 regression targets
+    (which an int cast would silently round)."""
+    labels = np.asarray(y, dtype=np.float32 if info.task == "regression" else np.int64)
+    return labels if labels.flags.writeable else labels.copy()  # torch refuses to share a read-only array

@@ -76,3 +76,9 @@ def read_generated(entry, data_dir, download: bool | None) -> tuple:
 register_data_format("idx", "ticketlab.data.mnist_format:load_mnist_format", file_count=4)
 register_data_format("cifar", "ticketlab.data.cifar:load_cifar", file_count=1)
 register_data_format("generated", read_generated, file_count=0, needs_loader=True)
+# What a loader, an npz: or a folder: name gives: the entry's loader returns the arrays this
+# process read and checked when the entry was made. Not for register_dataset(format=...).
+PREPARED_FORMATS = ("loader", "npz", "folder")
+register_data_format("loader", read_generated, file_count=0, needs_loader=True)
+register_data_format("npz", read_generated, file_count=0, needs_loader=True)
+register_data_format("folder", read_generated, file_count=0, needs_loader=True)

@@ -16,3 +16,6 @@ class DatasetInfo:
     flip: bool  # whether a horizontal flip keeps the class (not for digits or letters)
     train_size: int = 0  # examples in the official training split (before any validation split)
     test_size: int = 0
+    # 'classification': int labels 0..num_classes-1; 'regression': float targets, and
+    # num_classes is the width of the model's output
+    task: str = "classification"

@@ -1,9 +1,12 @@
-"""Batches from a dataset that already lives on the training device.
+"""Batches from a dataset on the training device, or streamed to it from host memory.
 
 The order of an epoch is one permutation drawn from a generator seeded by (seed, epoch),
 and a batch's augmentation from one seeded by (seed, epoch, step). Nothing carries over
 between epochs or steps, so resuming at any (epoch, step) replays exactly the batches an
-uninterrupted run would have seen.
+uninterrupted run would have seen. Data kept in host memory (`placement.HostArrays`, when
+it does not fit the device-data budget) takes the same rows in the same order and is
+augmented on the device as well: only how the rows reach the device differs
+(`streaming`), so the batches are the same element for element.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ import torch
 
 from .arrays import Arrays
 from .augment import random_crop_flip
+from .placement import HostArrays
+from .streaming import stream_batches
 
 _ORDER, _AUGMENT = 0, 1  # separate random streams for shuffling and augmentation
 
@@ -27,10 +32,12 @@ def seeded_generator(*key: int) -> torch.Generator:
 
 
 class DeviceLoader:
-    """Batches from one Arrays that lives on the training device."""
+    """Batches from one Arrays on the training device, or streamed to `device` (default:
+    where the arrays are) when they are `HostArrays`."""
 
     def __init__(self, arrays: Arrays, batch_size: int, *, seed: int, shuffle: bool = True,
-                 augment: bool = False, crop_padding: int = 0, flip: bool = False):
+                 augment: bool = False, crop_padding: int = 0, flip: bool = False,
+                 device: str | torch.device | None = None):
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if crop_padding < 0:
@@ -45,12 +52,15 @@ class DeviceLoader:
         self.crop_padding = crop_padding if augment else 0
         self.flip = flip and augment
         self.steps_per_epoch = math.ceil(len(arrays) / batch_size)
+        self.streams = isinstance(arrays, HostArrays)
+        self.device = arrays.x.device if device is None else torch.device(device)
 
     def __len__(self) -> int:
         return self.steps_per_epoch
 
     def order(self, epoch: int) -> torch.Tensor | None:
-        """This epoch's permutation on the device, or None for the natural order."""
+        """This epoch's permutation where the arrays are (the host, for streamed data), or None
+        for the natural order."""
         if not self.shuffle:
             return None
         perm = torch.randperm(len(self.arrays), generator=seeded_generator(self.seed, epoch, _ORDER))
@@ -64,15 +74,18 @@ class DeviceLoader:
 
     def _batches(self, epoch: int, start_step: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         order = self.order(epoch)
+        steps = range(start_step, self.steps_per_epoch)
+        rows = (self._rows(order, step) for step in steps)
         x, y = self.arrays.x, self.arrays.y
-        for step in range(start_step, self.steps_per_epoch):
-            window = slice(step * self.batch_size, (step + 1) * self.batch_size)
-            if order is None:
-                xb, yb = x[window], y[window]
-            else:
-                index = order[window]
-                xb, yb = x[index], y[index]
-            if self.crop_padding or self.flip:
+        batches = stream_batches(self.arrays, rows, self.device, self.batch_size) if self.streams \
+            else ((x[r], y[r]) for r in rows)
+        for step, (xb, yb) in zip(steps, batches):
+            if self.crop_padding or self.flip:  # on the device, after the copy: as for device-resident data
                 rng = seeded_generator(self.seed, epoch, step, _AUGMENT)
                 xb = random_crop_flip(xb, rng, crop_padding=self.crop_padding, flip=self.flip)
             yield xb, yb
+
+    def _rows(self, order: torch.Tensor | None, step: int) -> slice | torch.Tensor:
+        """The rows of batch `step`: a window of the natural order, or of the permutation."""
+        window = slice(step * self.batch_size, (step + 1) * self.batch_size)
+        return window if order is None else order[window]

@@ -1,7 +1,8 @@
 """The open table of datasets: their shapes, statistics, format, files and where to get them.
 
-Adding a dataset is one `register_dataset` call; the built-in ones register in
-`catalog.py` through the same call. Checksums: `md5` is that of the file as served by
+Adding a dataset is one `register_dataset` call: in a known format (the built-in ones
+register in `catalog.py` through the same call), or by a loader function. A dataset may
+also be named by a path, `npz:PATH` or `folder:PATH` (path_names.py), with no call. Checksums: `md5` is that of the file as served by
 the mirror (checked after every download); `content_sha256`, where known, is that of
 the decompressed content, which survives recompression (Debian ships Fashion-MNIST
 recompressed, so its .gz md5 differs). Imports no torch: specs check names here.
@@ -13,9 +14,11 @@ from dataclasses import dataclass
 
 from ticketlab.core.errors import TicketlabError, UnknownNameError
 
-from ..core.registry import check_function, check_name
-from .formats import FORMATS
+from ..core.registry import check_function, check_name, check_version, note_version, resolve_function, version_of
+from .formats import FORMATS, PREPARED_FORMATS
 from .info import DatasetInfo
+from .own import TASKS, LoaderDataset, data_options
+from .path_names import PATTERNS, current, path_kind
 
 
 @dataclass(frozen=True)
@@ -43,13 +46,28 @@ class DatasetEntry:
         return f"dataset '{self.name}' in format '{self.format}' with input {self.info.input_shape}"
 
 
-ENTRIES: dict[str, DatasetEntry] = {}
+ENTRIES: dict[str, DatasetEntry | LoaderDataset] = {}
+# The readers of path names, named as strings: they need numpy and Pillow, the registry neither.
+PATH_READERS = {"npz": "ticketlab.data.npz:npz_entry", "folder": "ticketlab.data.folder:folder_entry"}
 
 
-def register_dataset(name: str, *, info: DatasetInfo, format: str, files: Sequence[RemoteFile | str] = (),
-                     mirror: str = "", loader: str | Callable | None = None, debian_dir: str | None = None,
-                     debian_package: str | None = None) -> DatasetEntry:
-    """Make a dataset known: specs accept its name and `load_dataset` reads it by its format.
+def register_dataset(name: str, loader: str | Callable | None = None, *, version: int | str | None = None,
+                     info: DatasetInfo | None = None, format: str | None = None,
+                     files: Sequence[RemoteFile | str] = (), mirror: str = "", debian_dir: str | None = None,
+                     debian_package: str | None = None, **options) -> DatasetEntry | LoaderDataset:
+    """Make a dataset known: specs accept its name and `load_dataset` reads it.
+
+    By its loader (no `info` or `format`): `loader()` (a callable or 'module:function'
+    string) returns (x_train, y_train, x_test, y_test, num_classes) or a dict with those
+    keys, as NumPy arrays or torch tensors; it runs the first time the dataset's info or
+    data is needed, once per process. `version` is required: bump it when the data
+    changes, and its runs get new ids. The options (keywords): `mean`, `std` (per channel;
+    default computed from the training inputs, per channel for images (N, C, H, W)),
+    `normalize=False` to use the inputs as given, `augment=True` with `crop_padding` and
+    `flip` (off by default), `task='regression'` for float targets (`num_classes` is then
+    the output width).
+
+        register_dataset("my_points", "my_package.data:load_points", version=1)
 
         register_dataset("my_digits", format="idx", files=["train-images-idx3-ubyte", ...],
                          info=DatasetInfo("my_digits", (1, 8, 8), 10, (0.5,), (0.25,), augment=False,
@@ -61,7 +79,16 @@ def register_dataset(name: str, *, info: DatasetInfo, format: str, files: Sequen
     missing. A 'generated' dataset names a `loader()` returning (x_train, y_train,
     x_test, y_test) instead of files. A taken dataset name is refused.
     """
+    if info is None and format is None:
+        return _register_loader(name, loader, version, options)
     check_name(ENTRIES, "dataset", name)
+    if options:
+        raise TicketlabError(f"Dataset '{name}': {', '.join(sorted(options))} belong to a dataset given by its loader, "
+                             "register_dataset(name, loader, version=...); with info=DatasetInfo(...) they are "
+                             "fields of the info.")
+    if format in PREPARED_FORMATS:
+        raise TicketlabError(f"Dataset '{name}': format '{format}' is what a loader or a path name gives; register a "
+                             f"loader as register_dataset('{name}', loader, version=...), or name a file as npz:PATH.")
     if not isinstance(info, DatasetInfo) or info.name != name:
         raise TicketlabError(f"Dataset '{name}' needs info=DatasetInfo('{name}', ...) (the same name); "
                              f"got {info!r}.")
@@ -76,8 +103,31 @@ def register_dataset(name: str, *, info: DatasetInfo, format: str, files: Sequen
     if data_format.needs_loader:
         check_function(loader, f"The loader of dataset '{name}' (format '{format}')")
     entry = DatasetEntry(info, format, files, mirror, debian_dir, debian_package, loader)
+    if version is not None:
+        note_version("dataset", name, version, loader)
     ENTRIES[name] = entry
     return entry
+
+
+def _register_loader(name: str, loader: object, version: object, options: dict) -> LoaderDataset:
+    check_name(ENTRIES, "dataset", name)
+    if loader is None:
+        raise TicketlabError(f"Dataset '{name}' needs a loader, register_dataset('{name}', loader, version=1), or "
+                             "info=DatasetInfo(...) and format=... for files in a known format.")
+    check_function(loader, f"The loader of dataset '{name}'")
+    if version is None:
+        raise TicketlabError(f"Dataset '{name}' given by a loader needs version=... (a whole number or a label, "
+                             "e.g. version=1): bump it when the data changes, so that its runs get new ids.")
+    version = check_version(version, f"dataset '{name}'")
+    known = ("mean", "std", "normalize", "augment", "crop_padding", "flip", "task")
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise TicketlabError(f"register_dataset('{name}', loader, ...) has no option {', '.join(unknown)}; its options "
+                             f"are version, {', '.join(known)}.")
+    record = LoaderDataset(name, loader, version, data_options(name, **options))
+    note_version("dataset", name, version, loader)
+    ENTRIES[name] = record
+    return record
 
 
 def _check_info(info: DatasetInfo) -> None:
@@ -87,7 +137,9 @@ def _check_info(info: DatasetInfo) -> None:
                              "e.g. (1, 28, 28) or (40,).")
     channels = shape[0] if len(shape) == 3 else 1  # images: one mean and std per channel
     problem = None
-    if info.num_classes < 1:
+    if info.task not in TASKS:
+        problem = f"task is {info.task!r}; it is one of {', '.join(TASKS)}"
+    elif info.num_classes < 1:
         problem = f"num_classes is {info.num_classes}; it needs at least one class"
     elif len(info.mean) != channels or len(info.std) != channels or min(info.std) <= 0:
         problem = f"mean {info.mean} and std {info.std} need one value per channel ({channels}), std > 0"
@@ -103,15 +155,39 @@ def dataset_names() -> list[str]:
     return list(ENTRIES)
 
 
+def check_dataset_name(name: str) -> None:
+    """Accept a registered name, or a path name whose file or folder exists (its content
+    hash then recorded as its version); a clear error otherwise. Loads nothing."""
+    if name in ENTRIES:
+        return
+    if path_kind(name) is None:
+        raise UnknownNameError("dataset", str(name), dataset_names() + PATTERNS)
+    current(name)
+
+
 def dataset_entry(name: str) -> DatasetEntry:
-    try:
-        return ENTRIES[name]
-    except KeyError:
-        raise UnknownNameError("dataset", name, dataset_names()) from None
+    """The entry of a registered or path name; a loader, file or folder is read the first time."""
+    entry = ENTRIES.get(name)
+    if isinstance(entry, LoaderDataset):
+        return resolve_function("ticketlab.data.own_load:loaded_entry", "The loader datasets' reader")(entry)
+    if entry is not None:
+        return entry
+    kind = path_kind(name)
+    if kind is None:
+        raise UnknownNameError("dataset", str(name), dataset_names() + PATTERNS)
+    return resolve_function(PATH_READERS[kind], f"The reader of '{kind}:' datasets")(current(name))
 
 
 def dataset_info(name: str) -> DatasetInfo:
     return dataset_entry(name).info
+
+
+def dataset_version(name: str) -> str | None:
+    """The version a spec on `name` records now: the content hash of a path name (computed
+    again if its file changed), the registered version, or None for the built-ins."""
+    check_dataset_name(name)
+    found = version_of("dataset", name)
+    return None if found is None else str(found.version)
 
 
 # -- corrupted test sets ("-C"), see corrupted.py --------------------------------------
@@ -120,7 +196,11 @@ SUFFIX = "_c"
 
 def corrupted_names() -> list[str]:
     """The '-C' names of every image dataset."""
-    return [n + SUFFIX for n, entry in ENTRIES.items() if len(entry.info.input_shape) == 3]
+    # A loader dataset's shape is known only once it has loaded (in this process): listing
+    # it would run every user's loader, so it is listed only then.
+    infos = {n: entry.info if isinstance(entry, DatasetEntry) else getattr(entry.loaded.get("entry"), "info", None)
+             for n, entry in ENTRIES.items()}
+    return [n + SUFFIX for n, info in infos.items() if info is not None and len(info.input_shape) == 3]
 
 
 def base_dataset(name: str) -> str:

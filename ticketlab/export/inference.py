@@ -120,12 +120,18 @@ class FeatureMajorLinear(nn.Linear):
         return _batch_major(out, x, self.out_features, self.contiguous_output)
 
 
+def _csr_conv_ok(conv: nn.Conv2d) -> bool:
+    """What `CsrConv2d` computes exactly; other convolutions (groups, padding modes, 'same')
+    stay dense, as do Conv1d/3d and ConvTranspose, which have no CSR kernel here."""
+    return conv.groups == 1 and conv.padding_mode == "zeros" and not isinstance(conv.padding, str)
+
+
 class CsrConv2d(nn.Module):
     """A convolution as a sparse matrix times the im2col of its input."""
 
     def __init__(self, conv: nn.Conv2d):
         super().__init__()
-        if conv.groups != 1 or conv.padding_mode != "zeros" or isinstance(conv.padding, str):
+        if not _csr_conv_ok(conv):
             raise SpecError("CSR convolutions support groups=1 and numeric zero padding.")
         self.register_buffer("weight", _csr_int32(conv.weight.reshape(conv.out_channels, -1)))
         self.register_buffer("bias", None if conv.bias is None else conv.bias.detach())
@@ -224,7 +230,7 @@ def sparse_runtime(model: nn.Module, fmt: str, device: str | torch.device = "cpu
         with warnings.catch_warnings():  # "sparse CSR support is in beta": known, and tested here
             warnings.simplefilter("ignore", UserWarning)
             for name, module in list(model.named_modules()):
-                if isinstance(module, nn.Linear) or csr_conv and isinstance(module, nn.Conv2d):
+                if isinstance(module, nn.Linear) or csr_conv and isinstance(module, nn.Conv2d) and _csr_conv_ok(module):
                     density = float((module.weight != 0).float().mean())
                     if density < csr_below:
                         _replace(model, name, CsrLinear(module) if isinstance(module, nn.Linear) else CsrConv2d(module))
@@ -234,8 +240,11 @@ def sparse_runtime(model: nn.Module, fmt: str, device: str | torch.device = "cpu
         # is forward order in the zoo) hands its caller an ordinary tensor. A hook on the
         # network would do it for any order, but cost 5% of LeNet-300-100's time at 2%.
         linears = [m for m in model.modules() if isinstance(m, (CsrLinear, FeatureMajorLinear))]
-        if linears:
-            linears[-1].contiguous_output = True
+        # A registered model's forward may call its Linears in any order, or read their
+        # outputs with .view(): each then hands on an ordinary tensor (one copy per layer).
+        ordered = getattr(model, "forward_in_registration_order", True)
+        for linear in linears if not ordered else linears[-1:]:
+            linear.contiguous_output = True
     elif fmt == "2:4":
         notes += _semi_structured(model, device)
     model.sparsity_notes = notes

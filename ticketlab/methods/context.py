@@ -25,6 +25,7 @@ class RunContext:
     compile: str | None = None     # train through torch.compile in this mode (Trainer.compile)
     precision: str = "auto"        # autocast policy (train.device.precision_policy)
     allow_disconnected: bool = False  # train a mask with no input-to-output path (refused otherwise)
+    data_budget: int | None = None  # device bytes for the data; over it, data streams from host memory
     # The finished runs that the spec reads, by the names of its `sources()`: the
     # orchestrator runs them first, so a method never starts another run itself.
     sources: dict[str, "RunDir"] = field(default_factory=dict)

@@ -22,6 +22,7 @@ import copy
 import torch
 
 from .context import RunContext
+from ..models.base import block_stages
 from ..models.elastic import replicas, transform
 from ..prune import random_mask_like
 from ..sparse import Mask
@@ -29,7 +30,7 @@ from ..specs import ElasticSpec
 from ..store import RunDir, Unit
 from ..train import Trainer
 from .imp import ImpJob
-from .units import derived_seed, layer_report, prepare, seeded_model, train_unit
+from .units import derived_seed, layer_report, prepare, require_classification, seeded_model, train_unit
 
 
 def stage_densities(mask: Mask, blocks: list[list[str]]) -> list[float]:
@@ -61,8 +62,9 @@ class ElasticJob:
         source_job = ImpJob(spec.source, self.source, ctx)
         self.train = spec.train
         self.data, self.model = prepare(self.train, ctx)
+        require_classification(self.train, self.data.info, "Elastic tickets")
         source_model = source_job.model
-        self.blocks = (source_model.blocks(), self.model.blocks())
+        self.blocks = (block_stages(source_model, "source"), block_stages(self.model, "target"))
         self.mapping = spec.block_mapping(source_model, self.model)
         self.rewind_step = source_job.rewind_step
         rewind = (source_job.init_state if self.rewind_step == 0 else

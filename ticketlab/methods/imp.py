@@ -83,7 +83,8 @@ class ImpJob:
     def prune(self, mask: Mask, weights: dict, level: int) -> Mask:
         nm = parse_nm(self.spec.scope)
         if nm is not None:  # one weight fewer per group of M, down to N
-            return nm_mask({n: weights[n].abs() for n in mask}, mask, nm_keep(level, *nm), nm[1], self.ignore)
+            return nm_mask({n: weights[n].abs() for n in mask}, mask, nm_keep(level, *nm), nm[1], self.ignore,
+                           self.model.transposed_names)
         return magnitude_prune(weights, mask, self.spec.prune_fraction, scope=self.spec.scope, rates=self.rates,
                                ignore=self.ignore)
 
@@ -92,7 +93,8 @@ class ImpJob:
         nm = parse_nm(self.spec.scope)
         if nm is not None:
             dense = Mask({n: torch.ones_like(like[n]) for n in like})
-            return nm_mask(scores, dense, group_keep(like, nm[1], self.ignore), nm[1], self.ignore)
+            swapped = self.model.transposed_names
+            return nm_mask(scores, dense, group_keep(like, nm[1], self.ignore, swapped), nm[1], self.ignore, swapped)
         return prune_to_counts(scores, like, scope=self.spec.scope, rates=self.rates, ignore=self.ignore)
 
     def start(self, mask: Mask, level: int, source_weights: dict | None = None,
@@ -233,8 +235,9 @@ def _controls(job: ImpJob, level: int, result: dict) -> None:
 
 def _imp_result(spec: ImpSpec, levels: list[dict]) -> dict:
     last, dense = levels[-1], levels[0]
-    metrics = {"levels": spec.levels, "density": last["density"], "test_accuracy": last["test_accuracy"],
-               "dense_test_accuracy": dense["test_accuracy"], "step": last["step"]}
+    key = "test_accuracy" if "test_accuracy" in last else "test_loss"  # a regression run has no accuracy
+    metrics = {"levels": spec.levels, "density": last["density"], key: last[key],
+               f"dense_{key}": dense[key], "step": last["step"]}
     return {"metrics": metrics, "levels": levels}
 
 

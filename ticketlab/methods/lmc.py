@@ -5,7 +5,9 @@ optimizer state and step k, under the level's mask) and train to the end with di
 data orders. The whole state is interpolated, theta(a) = (1 - a) theta_1 + a theta_2
 (BatchNorm buffers too; integer counters are taken from the first copy), at evenly
 spaced a. Instability is the error barrier: the highest test error on the path minus
-the mean of the two ends' errors. A ticket is stable when it is about zero.
+the mean of the two ends' errors. A ticket is stable when it is about zero. A regression
+run has no error rate: its barrier is the same in test loss (the highest on the path minus
+the mean of the ends), and its result holds losses and no accuracies.
 """
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from ..specs import LmcSpec
 from ..store import RunDir
 from ..train.averaging import interpolate
 from ..train.evaluate import evaluate
+from ..train.task import task_for
+from ..train.task_names import CLASSIFICATION
 from .imp import ImpJob
 from .units import train_unit
 
@@ -32,11 +36,18 @@ def run_lmc(spec: LmcSpec, run: RunDir, ctx: RunContext) -> dict:
             unit.finish(train_unit(trainer, unit, ctx, f"lmc level {spec.level} copy {copy}"))
         states.append(unit.load_tensors("model.safetensors", ctx.device))
     model, data = job.fresh_model().to(ctx.device), job.data
+    task = task_for(spec.source.train, data.info)
     alphas = [i / (spec.points - 1) for i in range(spec.points)]
     path = []
     for alpha in alphas:
         model.load_state_dict(interpolate(states[0], states[1], alpha))
-        path.append(evaluate(model, data.test.x, data.test.y, data.info.num_classes))
+        path.append(evaluate(model, data.test.x, data.test.y, data.info.num_classes, task=task))
+    density = round(mask.density(), 6)
+    if task.kind != CLASSIFICATION:
+        losses = [p["loss"] for p in path]
+        return {"metrics": {"instability": max(losses) - (losses[0] + losses[-1]) / 2, "test_loss": losses[0],
+                            "endpoint_losses": [losses[0], losses[-1]], "level": spec.level, "density": density},
+                "alphas": alphas, "test_loss": losses}
     errors = [1 - p["accuracy"] for p in path]
     instability = max(errors) - (errors[0] + errors[-1]) / 2
     return {"metrics": {"instability": instability, "test_accuracy": path[0]["accuracy"],

@@ -28,7 +28,8 @@ def choose_mask(spec: PaiSpec, trainer: Trainer, ignore: set[str]) -> Mask:
         return random_mask(shapes, layer_densities(shapes, spec.density, "uniform", ignore), generator,
                            trainer.device)
     batches = itertools.islice(trainer.loader.epoch(0), spec.batches)
-    return pai_mask(spec.method, model, batches, spec.density, ignore=ignore, iterations=spec.iterations)
+    return pai_mask(spec.method, model, batches, spec.density, ignore=ignore, iterations=spec.iterations,
+                    loss=trainer.task.loss)
 
 
 def batch_key(spec: PaiSpec) -> str | None:

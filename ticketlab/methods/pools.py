@@ -31,6 +31,10 @@ and recalibrate once at the end, the baselines of ticketlab's version 1 (EMA the
 pool farthest first, theta = 0.95 theta + 0.05 c), which the paper reports collapse at
 high sparsity.
 
+A regression run is scored by loss instead of accuracy (`val_loss`, `test_loss`; the
+search accepts a candidate when the validation loss does not rise, and a gain is the fall
+of the test loss); its runs take no corrupted test sets (`ood`), which score accuracy.
+
 Layout: `target_LL/` per target level, holding `<variant>/`, `swa/` and `ema/` units
 (each with its model and mask); the target unit finishes with the scores of all.
 """
@@ -43,12 +47,13 @@ import torch
 
 from .context import RunContext
 from ..data.corrupted import SUFFIX, CorruptedTestSets
-from ..core.errors import CheckpointError
+from ..core.errors import CheckpointError, SpecError
 from ..sparse import Mask
 from ..specs import PoolSpec
 from ..store import RunDir, Unit
 from ..train.averaging import exponential_average, has_batchnorm, interpolate, recalibrate_batchnorm, uniform_average
 from ..train.evaluate import LogitEnsemble, evaluate, evaluate_corrupted
+from ..train.task import task_for
 from .imp import ImpJob
 from .pools_search import load_search, save_search
 
@@ -62,6 +67,12 @@ class PoolJob:
         self.source = ctx.sources["source"]
         self.imp = ImpJob(spec.source, self.source, ctx)
         self.data = self.imp.data
+        self.task = task_for(spec.source.train, self.data.info)
+        self.metric = self.task.selection  # 'accuracy' or 'loss': what every score below is
+        self.key = f"val_{self.metric}"  # what the greedy search compares
+        if spec.ood and self.metric != "accuracy":
+            raise SpecError(f"pools: the corrupted test sets (ood) score accuracy, which this {self.task.kind} run "
+                            f"(task '{self.task.name}') does not have; set ood=False (--set ood=false).")
         self.model = self.imp.fresh_model().to(ctx.device)
         self.bn_inputs = self._bn_inputs() if has_batchnorm(self.model) else None
         self._tickets: dict[int, tuple[dict, Mask]] = {}
@@ -92,9 +103,16 @@ class PoolJob:
     # -- scoring ---------------------------------------------------------------------------
     def scores(self, state: dict, splits=("val", "test")) -> dict:
         self.model.load_state_dict(state)
+        return self.scores_of(self.model, splits)
+
+    def scores_of(self, model: torch.nn.Module, splits=("val", "test")) -> dict:
         info = self.data.info
-        return {f"{s}_accuracy": evaluate(self.model, getattr(self.data, s).x, getattr(self.data, s).y,
-                                          info.num_classes)["accuracy"] for s in splits}
+        return {f"{s}_{self.metric}": evaluate(model, getattr(self.data, s).x, getattr(self.data, s).y,
+                                               info.num_classes, task=self.task)[self.metric] for s in splits}
+
+    def rank(self, value: float) -> float:
+        """A score as a number where higher is better (accuracy as it is, a loss negated)."""
+        return self.task.rank({self.metric: value})
 
     def pruned_back(self, state: dict, target: Mask, dense: bool) -> tuple[dict, Mask]:
         """`state` with the target's kept counts (by magnitude) and recomputed BatchNorm statistics."""
@@ -116,8 +134,9 @@ class PoolJob:
             return unit.result()
         state, mask = self.ticket(target)
         dense = target == 0
-        alphas, pool = self.spec.alphas_for(variant), self.spec.pool_order(target)
-        best, trials, accepted, done = (None, [], [], 0) if self.ctx.restart else load_search(unit, self.ctx.device)
+        alphas, pool, key = self.spec.alphas_for(variant), self.spec.pool_order(target), self.key
+        best, trials, accepted, done = (None, [], [], 0) if self.ctx.restart else \
+            load_search(unit, self.ctx.device, self.key)
         if best is None:
             best = {"state": state, "mask": mask, **self.scores(state, ("val",))}
         else:
@@ -129,26 +148,26 @@ class PoolJob:
                 round_best = None
                 for alpha in alphas:
                     mixed, mixed_mask = self.pruned_back(interpolate(other, best["state"], alpha), mask, dense)
-                    val = self.scores(mixed, ("val",))["val_accuracy"]
-                    trials.append({"candidate": candidate, "alpha": alpha, "val_accuracy": val})
+                    val = self.scores(mixed, ("val",))[key]
+                    trials.append({"candidate": candidate, "alpha": alpha, key: val})
                     # A tie goes to the larger alpha: the smaller step away from the current best.
-                    if round_best is None or (val, alpha) > (round_best["val_accuracy"], round_best["alpha"]):
-                        round_best = {"state": mixed, "mask": mixed_mask, "val_accuracy": val, "alpha": alpha}
+                    if round_best is None or \
+                            (self.rank(val), alpha) > (self.rank(round_best[key]), round_best["alpha"]):
+                        round_best = {"state": mixed, "mask": mixed_mask, key: val, "alpha": alpha}
                     self.ctx.progress.advance(len(trials))
-                take = round_best["val_accuracy"] >= best["val_accuracy"]
+                take = self.rank(round_best[key]) >= self.rank(best[key])
                 self.ctx.progress.note(f"pools level {target} {variant}: level {candidate} alpha "
-                                       f"{round_best['alpha']:g} val {round_best['val_accuracy']:.4f} "
-                                       f"({'accepted' if take else 'rejected'}; best {best['val_accuracy']:.4f})")
+                                       f"{round_best['alpha']:g} val {round_best[key]:.4f} "
+                                       f"({'accepted' if take else 'rejected'}; best {best[key]:.4f})")
                 if take:
                     best = round_best
-                    accepted.append({"candidate": candidate, "alpha": round_best["alpha"],
-                                     "val_accuracy": round_best["val_accuracy"]})
-                save_search(unit, rounds, best, trials, accepted)
+                    accepted.append({"candidate": candidate, "alpha": round_best["alpha"], key: round_best[key]})
+                save_search(unit, rounds, best, trials, accepted, key)
         finally:
             self.ctx.progress.stop()
         # The search's files go before the result lands: a cut between the two redoes the search
         # (the same one), and a finished unit never keeps them.
-        save_search(unit, None, best, trials, accepted)
+        save_search(unit, None, best, trials, accepted, key)
         return self.finish_model(unit, best["state"], best["mask"], accepted=accepted, trials=trials)
 
     def finish_model(self, unit: Unit, state: dict, mask: Mask, **extra) -> dict:
@@ -219,9 +238,7 @@ class PoolJob:
             results["original_bn"] = self.recalibrated(target)
         members = [self._model_with(self.ticket(lv)[0]) for lv in [target] + self.neighbours(target)]
         ensemble = LogitEnsemble(members)
-        info = self.data.info
-        results["ensemble"] = {f"{s}_accuracy": evaluate(ensemble, getattr(self.data, s).x, getattr(self.data, s).y,
-                                                         info.num_classes)["accuracy"] for s in ("val", "test")}
+        results["ensemble"] = self.scores_of(ensemble)
         results["ensemble"]["members"] = [target] + self.neighbours(target)
         if self.spec.ood:
             self.ood(target, results, ensemble)
@@ -256,12 +273,14 @@ def run_pools(spec: PoolSpec, run: RunDir, ctx: RunContext) -> dict:
     resumed = any(p.name == "result.json" for p in run.path.rglob("result.json"))  # then seconds are partial
     started = time.perf_counter()
     targets = [job.target(t) for t in spec.targets]
-    gains = {name: sum(t["models"][name]["test_accuracy"] - t["models"]["original"]["test_accuracy"]
+    test = f"test_{job.metric}"
+    sign = 1 if job.task.higher_is_better else -1  # a gain is a rise of accuracy, a fall of loss
+    gains = {name: sum(sign * (t["models"][name][test] - t["models"]["original"][test])
                        for t in targets) / len(targets)
              for name in targets[0]["models"] if name != "original"}
-    mean = lambda name: sum(t["models"][name]["test_accuracy"] for t in targets) / len(targets)  # noqa: E731
-    metrics = {"targets": list(spec.targets), "test_accuracy": mean(spec.variants[0]),
-               "original_test_accuracy": mean("original"),
+    mean = lambda name: sum(t["models"][name][test] for t in targets) / len(targets)  # noqa: E731
+    metrics = {"targets": list(spec.targets), test: mean(spec.variants[0]),
+               f"original_{test}": mean("original"),
                "mean_test_gain": {k: round(v, 6) for k, v in gains.items()},
                # A gain the recalibrated ticket shows too is BatchNorm recalibration, not pooling.
                **({"mean_test_gain_over_recalibrated": {k: round(v - gains["original_bn"], 6) for k, v in gains.items()

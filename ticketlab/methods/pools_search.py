@@ -18,14 +18,15 @@ def _names(rounds: int) -> tuple[str, str]:
     return f"carried_{rounds:03d}.safetensors", f"carried_{rounds:03d}.mask.safetensors"
 
 
-def save_search(unit: Unit, rounds: int | None, best: dict, trials: list, accepted: list) -> None:
-    """Record the search after `rounds` candidates; None: it finished, and its files go."""
+def save_search(unit: Unit, rounds: int | None, best: dict, trials: list, accepted: list,
+                key: str = "val_accuracy") -> None:
+    """Record the search after `rounds` candidates; None: it finished, and its files go. `key`
+    names the score the search compares (`val_loss` for a regression run)."""
     if rounds is not None:
         weights, mask = _names(rounds)
         unit.save_tensors(weights, best["state"])
         unit.save_mask(mask, best["mask"])
-        unit.write_json("search.json", {"rounds": rounds, "val_accuracy": best["val_accuracy"], "trials": trials,
-                                        "accepted": accepted})
+        unit.write_json("search.json", {"rounds": rounds, key: best[key], "trials": trials, "accepted": accepted})
     # Every other round's files go, those a cut left behind too (after search.json landed).
     keep = set(_names(rounds)) if rounds is not None else set()
     for path in unit.path.glob("carried_*.safetensors"):
@@ -35,12 +36,12 @@ def save_search(unit: Unit, rounds: int | None, best: dict, trials: list, accept
         remove(unit.path / "search.json")
 
 
-def load_search(unit: Unit, device: torch.device) -> tuple[dict | None, list, list, int]:
+def load_search(unit: Unit, device: torch.device, key: str = "val_accuracy") -> tuple[dict | None, list, list, int]:
     """(carried best, trials, accepted, candidates done), or (None, [], [], 0) for a fresh search."""
     if not unit.has("search.json"):
         return None, [], [], 0
     saved = unit.read_json("search.json")
     weights, mask = _names(saved["rounds"])
     best = {"state": unit.load_tensors(weights, device), "mask": unit.load_mask(mask, device),
-            "val_accuracy": saved["val_accuracy"]}
+            key: saved[key]}
     return best, saved["trials"], saved["accepted"], saved["rounds"]

@@ -1,6 +1,9 @@
 """How the built-in methods' finished runs read: their points (density, metric) for reports,
 and their stored masks for similarity. Each reader is named by its method's entry
 (`methods/__init__.py`); none imports torch until it loads a mask.
+
+A regression run has no accuracy: asked for an accuracy metric, its units give the loss
+in its place (`LOSS_OF`), so that a report of regression runs shows test loss.
 """
 from __future__ import annotations
 
@@ -9,7 +12,23 @@ from ..store import RunDir
 from .entry import Point
 
 
+# What a regression unit reports where a classification one reports an accuracy.
+LOSS_OF = {"test_accuracy": "test_loss", "test_accuracy_at_best_val": "test_loss_at_best_val",
+           "val_accuracy": "val_loss", "best_val_accuracy": "best_val_loss"}
+
+
+def is_regression(metrics: dict) -> bool:
+    """Whether a run's or unit's metrics are a regression one's: a test loss, no accuracy."""
+    return "test_accuracy" not in metrics and "test_loss" in metrics
+
+
+def report_metric(metric: str, regression: bool) -> str:
+    """The metric a report reads: an accuracy's loss counterpart for regression runs."""
+    return LOSS_OF.get(metric, metric) if regression else metric
+
+
 def metric_of(record: dict, metric: str, run: RunDir) -> float:
+    metric = report_metric(metric, is_regression(record))
     if metric not in record:
         have = ", ".join(sorted(k for k, v in record.items() if isinstance(v, float)))
         raise TicketlabError(f"{run.run_id} has no '{metric}' (it has: {have}).")

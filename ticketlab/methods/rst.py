@@ -28,7 +28,7 @@ from ..sparse import Mask
 from ..store import RunDir, Unit
 from ..train import Trainer
 from ..train.evaluate import evaluate
-from .units import derived_seed, layer_report, prepare, seeded_model, train_unit
+from .units import derived_seed, layer_report, prepare, require_classification, seeded_model, train_unit
 
 
 def pick(spec: RstSpec, alive: Mask, init: dict, density: float, generator: torch.Generator,
@@ -110,6 +110,7 @@ def _note_dense_share(spec: RstSpec, alive: Mask, ignore: set[str], ctx: RunCont
 
 def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
     data, model = prepare(spec.train, ctx)
+    require_classification(spec.train, data.info, "RST")
     # The masks and the init they are drawn from live on the training device, with the
     # parameters they are combined with (the generator stays on the CPU: pick moves its draws).
     init = {n: t.detach().to(ctx.device, copy=True) for n, t in model.state_dict().items()}

@@ -53,7 +53,7 @@ from ..sparse.similarity import collapse_steps, jaccard_matrix, member_scores
 from .rtl_retrain import Retraining
 from .rtl_routed import dense_features, prune_round
 from .rtl_scores import RtlScores
-from .units import derived_seed
+from .units import derived_seed, require_classification
 
 
 class RtlJob(Retraining):
@@ -61,6 +61,7 @@ class RtlJob(Retraining):
         self.spec, self.run, self.ctx = spec, run, ctx
         train = spec.train
         self.data = load_dataset(train.dataset, data_dir=ctx.data_dir, device=ctx.device)
+        require_classification(train, self.data.info, "Routing the Lottery")
         features = dense_features(ctx.sources["dense"], train, self.data, ctx.device) \
             if spec.partition.endswith(":features") else None
         self.part: Partition = make_partition(spec.partition, self.data, groups=spec.groups, seed=train.seed,

@@ -10,7 +10,7 @@ import torch
 
 from .context import RunContext
 from .health import health_of
-from ..core.errors import DisconnectedMaskError
+from ..core.errors import DisconnectedMaskError, SpecError
 from ..data import load_dataset
 from ..models import build_model
 from ..specs import TrainSpec
@@ -18,6 +18,8 @@ from ..sparse import Mask
 from ..sparse.connectivity import disconnection
 from ..store import Unit
 from ..train import Trainer, to_steps
+from ..train.task import Task, classification
+from ..train.task_names import CLASSIFICATION
 
 # Every run carves its validation split with this seed, so that runs with different
 # seeds are still selected and compared on the same held-out examples.
@@ -26,7 +28,7 @@ VAL_SPLIT_SEED = 0
 
 def load_train_data(spec: TrainSpec, ctx: RunContext):
     return load_dataset(spec.dataset, data_dir=ctx.data_dir, val_size=spec.val_size,
-                        val_seed=VAL_SPLIT_SEED, device=ctx.device)
+                        val_seed=VAL_SPLIT_SEED, device=ctx.device, data_budget=ctx.data_budget, note=ctx.progress.note)
 
 
 def prepare(spec: TrainSpec, ctx: RunContext):
@@ -34,6 +36,17 @@ def prepare(spec: TrainSpec, ctx: RunContext):
     `spec.init`)."""
     data = load_train_data(spec, ctx)
     return data, seeded_model(spec, data.info, spec.seed)
+
+
+def require_classification(spec: TrainSpec, info, method: str) -> None:
+    """Refuse a regression task in a method that scores accuracy (per class, per subset, on
+    corrupted sets): its numbers would mean nothing for outputs that are not classes."""
+    from ..train.task_names import effective_task, task_kind
+
+    if task_kind(spec.task, info) != "classification":
+        raise SpecError(f"{method} scores classification accuracy, but this run's task is "
+                        f"'{effective_task(spec.task, info)}' (a regression). Use imp, pai, dst, lmc or pools "
+                        "for a regression task, or a classification dataset here.")
 
 
 def derived_seed(*key) -> int:
@@ -86,7 +99,8 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
         ctx.progress.stop()
     seconds = time.perf_counter() - started
     unit.save_tensors("model.safetensors", trainer.model.state_dict())
-    return {**summary(trainer.history[-1]), **best_validation(trainer.history), "train_seconds": round(seconds, 3),
+    return {**summary(trainer.history[-1], trainer.task), **best_validation(trainer.history, trainer.task),
+            "train_seconds": round(seconds, 3),
             **checked_health(trainer, description, ctx)}
 
 
@@ -120,7 +134,7 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
     out = []
     for trainer, unit in zip(trainers, units):
         unit.save_tensors("model.safetensors", trainer.model.state_dict())
-        out.append({**summary(trainer.history[-1]), **best_validation(trainer.history),
+        out.append({**summary(trainer.history[-1], trainer.task), **best_validation(trainer.history, trainer.task),
                     "train_seconds": round(seconds / len(trainers), 3), "batched": len(trainers),
                     **checked_health(trainer, description, ctx)})
     return out
@@ -145,26 +159,32 @@ def check_connected(trainer: Trainer, ctx: RunContext, description: str) -> None
 
 def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> None:
     unit.write_json("history.json", trainer.history)
-    if "val" in record and record is max(trainer.history, key=lambda r: r["val"]["accuracy"]):
+    if "val" in record and record is trainer.task.best([r for r in trainer.history if "val" in r]):
         # The weights a Lottery Pool interpolates: each level's best validation checkpoint.
         unit.save_tensors("best.safetensors", trainer.model.state_dict())
+    key, short = ("accuracy", "acc") if trainer.task.kind == CLASSIFICATION else ("loss", "loss")
     line = (f"step {record['step']}/{trainer.total_steps} (epoch {record['epoch']:g}): "
-            f"train loss {record['train_loss']:.4f}, test acc {record['test']['accuracy']:.4f}")
+            f"train loss {record['train_loss']:.4f}, test {short} {record['test'][key]:.4f}")
     if "val" in record:
-        line += f", val acc {record['val']['accuracy']:.4f}"
+        line += f", val {short} {record['val'][key]:.4f}"
     ctx.progress.note(line)
 
 
 def checked_health(trainer: Trainer, description: str, ctx: RunContext) -> dict:
     """The unit's `health` keys when its network did not learn, said as it finishes."""
-    found = health_of(trainer.history, getattr(trainer.model, "num_classes", trainer.data.info.num_classes))
+    found = health_of(trainer.history, getattr(trainer.model, "num_classes", trainer.data.info.num_classes),
+                      trainer.task.kind)
     if found:
         ctx.progress.note(f"{description}: {found['health']}: {found['health_reason']}")
     return found
 
 
-def summary(record: dict) -> dict:
-    """The few numbers a table shows, from one evaluation record."""
+def summary(record: dict, task: Task | None = None) -> dict:
+    """The few numbers a table shows, from one evaluation record (None: classification's).
+    A regression unit has its loss and no accuracy keys."""
+    if task is not None and task.kind != CLASSIFICATION:
+        return {"step": record["step"], "test_loss": record["test"]["loss"],
+                **({"val_loss": record["val"]["loss"]} if "val" in record else {})}
     out = {"step": record["step"], "test_accuracy": record["test"]["accuracy"], "test_loss": record["test"]["loss"],
            "test_balanced_accuracy": record["test"]["balanced_accuracy"]}
     if "val" in record:
@@ -172,11 +192,16 @@ def summary(record: dict) -> dict:
     return out
 
 
-def best_validation(history: list[dict]) -> dict:
-    """Step and accuracies at the best validation accuracy (early-stopping view), if any."""
+def best_validation(history: list[dict], task: Task | None = None) -> dict:
+    """Step and metrics at the best validation record (early-stopping view), if any: by the
+    task's ranking metric, accuracy (highest) or, for regression, loss (lowest)."""
     with_val = [r for r in history if "val" in r]
     if not with_val:
         return {}
-    best = max(with_val, key=lambda r: r["val"]["accuracy"])
+    task = task or classification()
+    best = task.best(with_val)
+    if task.kind != CLASSIFICATION:
+        return {"best_val_step": best["step"], "best_val_loss": best["val"]["loss"],
+                "test_loss_at_best_val": best["test"]["loss"]}
     return {"best_val_step": best["step"], "best_val_accuracy": best["val"]["accuracy"],
             "test_accuracy_at_best_val": best["test"]["accuracy"]}

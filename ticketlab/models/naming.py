@@ -29,7 +29,8 @@ def positive_int(text: str) -> int | None:
 STRATEGIES = ("append", "interpolate")
 
 # How a built model's weights are drawn (TrainSpec.init; the rules and sources in models/init.py).
-INITS = ("kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform", "torch_default", "signed_constant")
+INITS = ("kaiming_normal", "kaiming_uniform", "xavier_normal", "xavier_uniform", "torch_default", "signed_constant",
+         "own")
 
 
 # -- mlp -----------------------------------------------------------------------

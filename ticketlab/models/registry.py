@@ -9,6 +9,7 @@ from .base import TicketModel
 from .families import FAMILIES
 from .init import check_init, initialize
 from .naming import parse_model_name
+from .own import OwnModel
 from .shapes import misfit
 from ..core.registry import resolve_function
 
@@ -20,11 +21,13 @@ def _check_sizes(name: str, input_shape: tuple[int, ...], num_classes: int) -> N
         raise ModelShapeError(f"Model '{name}' needs at least one class, got num_classes={num_classes}.")
 
 
-def _check_forward(model: TicketModel) -> None:
+def _check_forward(model: TicketModel, registered: str | None = None) -> None:
     """Run one zero example through the model: a backstop behind the families' own checks.
 
     Eval mode, so BatchNorm neither updates its running statistics nor refuses a single
     example; no randomness is drawn, so the seed still fixes the weights alone.
+    `registered` names the factory of a model made by `register_model`, whose forward is
+    the user's own code: any failure of it, not only a RuntimeError, is then a misfit.
     """
     device = next(model.parameters()).device  # also under torch.device("meta") or "cuda"
     example = torch.zeros((1, *model.input_shape), device=device)
@@ -33,12 +36,25 @@ def _check_forward(model: TicketModel) -> None:
     try:
         with torch.no_grad():
             output = model(example)
-    except RuntimeError as error:
+    except Exception as error:
+        if registered is None and not isinstance(error, RuntimeError):
+            raise
         reason = " ".join(str(error).split())  # one paragraph
-        raise misfit(model.name, model.input_shape, f"cannot run on it ({reason})") from None
+        raise misfit(model.name, model.input_shape, f"cannot run on it ({type(error).__name__}: {reason})"
+                     if registered else f"cannot run on it ({reason})") from None
     finally:
         model.train(was_training)
+    if registered and not torch.is_tensor(output):
+        raise ModelShapeError(f"Model '{model.name}' (registered with factory {registered}) returns a "
+                              f"{type(output).__name__} for input shape {model.input_shape}; its forward must return "
+                              f"one tensor of logits, of shape (batch, {model.num_classes}).")
     if tuple(output.shape) != (1, model.num_classes):
+        if registered:
+            raise ModelShapeError(
+                f"Model '{model.name}' (registered with factory {registered}) does not fit: for a batch of one input "
+                f"of shape {model.input_shape} it returns shape {tuple(output.shape)}, where {model.num_classes} "
+                f"classes need (1, {model.num_classes}); build its output layer for the num_classes the factory is "
+                "given.")
         raise misfit(model.name, model.input_shape,
                      f"produces outputs of shape {tuple(output.shape)[1:]} instead of ({model.num_classes},)")
 
@@ -63,5 +79,5 @@ def build_model(name: str, input_shape: tuple[int, ...], num_classes: int,
         raise TicketlabError(f"The builder of model family '{family.name}' returned a {type(model).__name__} "
                              f"for '{name}'; it must return a TicketModel (ticketlab.models.TicketModel).")
     initialize(model, init)
-    _check_forward(model)
+    _check_forward(model, registered=plan.factory_name if isinstance(plan, OwnModel) else None)
     return model

@@ -1,8 +1,9 @@
 """Naming layers in settings: exact parameter names, short module names, or aliases.
 
-`output` is the model's output layer and `first` its first prunable layer; `fc` or
-`fc.weight` both name the weight `fc.weight`; shell-style patterns (`stages.0.*`) match
-several. A selector that matches nothing is an error that lists the valid names.
+`output` is the model's output layer and `first` its first layer (the first prunable one,
+unless the model names another: `first_name`); `fc` or `fc.weight` both name the weight
+`fc.weight`; shell-style patterns (`stages.0.*`) match several. A selector that matches
+nothing is an error that lists the valid names.
 """
 from __future__ import annotations
 
@@ -12,11 +13,16 @@ from collections.abc import Iterable, Sequence
 from ..core.errors import SpecError
 
 
-def resolve_layers(selectors: Iterable[str], prunable: Sequence[str], output_name: str) -> list[str]:
-    """The prunable weight names that `selectors` denote, in model order."""
+def resolve_layers(selectors: Iterable[str], prunable: Sequence[str], output_name: str,
+                   first_name: str | None = None) -> list[str]:
+    """The prunable weight names that `selectors` denote, in model order.
+
+    `first` is `first_name`, else the one that `prunable` carries (a model's
+    `prunable_names`: a registered model may name another layer its first), else the first
+    prunable weight."""
     chosen: set[str] = set()
     for selector in selectors:
-        matches = match_layer(selector, prunable, output_name)
+        matches = match_layer(selector, prunable, output_name, first_name)
         if not matches:
             raise SpecError(
                 f"The layer '{selector}' names no prunable weight of this model. Use 'output', 'first', "
@@ -25,12 +31,13 @@ def resolve_layers(selectors: Iterable[str], prunable: Sequence[str], output_nam
     return [name for name in prunable if name in chosen]
 
 
-def match_layer(selector: str, prunable: Sequence[str], output_name: str) -> list[str]:
+def match_layer(selector: str, prunable: Sequence[str], output_name: str, first_name: str | None = None) -> list[str]:
     selector = selector.strip()
     if selector == "output":
         return [output_name]
     if selector == "first":
-        return list(prunable[:1])
+        first = first_name or getattr(prunable, "first_name", None)
+        return [first] if first else list(prunable[:1])
     for candidate in (selector, f"{selector}.weight"):
         if candidate in prunable:
             return [candidate]

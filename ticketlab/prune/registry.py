@@ -49,7 +49,8 @@ def register_scorer(name: str, score: str | Callable, *, needs_data: bool = True
     highest (NaN is never kept). With `iterative=True` the copy is scored `iterations`
     times, the kept fraction shrinking as density ** (k / iterations) and the removed
     weights zeroed in the copy before each round, as SynFlow does. `score` may be a
-    'module:function' string, imported on first use. A taken name is refused.
+    'module:function' string, imported on first use. A score with a `loss` keyword gets
+    the run's loss(outputs, targets) there (its task's). A taken name is refused.
     """
     check_name(SCORERS, "pruning-at-initialization scorer", name)
     if name == RANDOM:

@@ -3,8 +3,7 @@
 Both get a private train-mode copy of the network, its prunable weights and the
 scoring batches, and return an importance per weight, higher = keep:
 
-- SNIP (Lee et al. 2019): |g * w|, g = gradient of the cross-entropy summed over the
-  batches.
+- SNIP (Lee et al. 2019): |g * w|, g = gradient of the loss summed over the batches.
 - GraSP (Wang et al. 2020; the authors' code alecwangcq/GraSP at f17d87a,
   `pruner/GraSP.py`): S = -(w * Hg), g the summed gradient (detached), Hg by double
   backprop over all prunable weights (the official code's Conv/Linear weights, ignored
@@ -15,8 +14,14 @@ scoring batches, and return an importance per weight, higher = keep:
   those of the redrawn weights. Without either, GraSP's mask on LeNet-5 at 5% grows its
   activations 2-5x per layer (logits of std 82 at init, a first loss of 220) and the
   network dies at lr 0.1 (docs/methods.md).
+
+The loss is the run's (`pai_mask`'s `loss`, the task's: cross-entropy unless the run
+names another); without one, cross-entropy, as the papers define both scores. GraSP's
+temperature divides the outputs whatever the loss.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -27,9 +32,10 @@ from ..core.errors import SpecError
 GRASP_TEMPERATURE = 200.0  # the authors' T
 
 
-def loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+def batch_loss(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, temperature: float = 1.0,
+               loss_fn: Callable | None = None) -> torch.Tensor:
     device = next(model.parameters()).device
-    return F.cross_entropy(model(x.to(device)) / temperature, y.to(device))
+    return (loss_fn or F.cross_entropy)(model(x.to(device)) / temperature, y.to(device))
 
 
 def grads(outputs: torch.Tensor, weights: list[torch.Tensor], **kwargs) -> list[torch.Tensor]:
@@ -38,29 +44,30 @@ def grads(outputs: torch.Tensor, weights: list[torch.Tensor], **kwargs) -> list[
     return [torch.zeros_like(w) if g is None else g for w, g in zip(weights, found)]
 
 
-def summed_grad(model, weights, batches, temperature: float = 1.0) -> list[torch.Tensor]:
+def summed_grad(model, weights, batches, temperature: float = 1.0, loss_fn: Callable | None = None
+                ) -> list[torch.Tensor]:
     if not batches:
         raise SpecError("No batches were given to score the weights on; pass at least one (x, y) batch.")
     total = [torch.zeros_like(w) for w in weights]
     for x, y in batches:
-        for t, g in zip(total, grads(loss(model, x, y, temperature), weights)):
+        for t, g in zip(total, grads(batch_loss(model, x, y, temperature, loss_fn), weights)):
             t.add_(g)
     return total
 
 
-def snip_importance(model, weights, batches) -> list[torch.Tensor]:
-    g = summed_grad(model, weights, batches)
+def snip_importance(model, weights, batches, loss: Callable | None = None) -> list[torch.Tensor]:
+    g = summed_grad(model, weights, batches, loss_fn=loss)
     return [(w.detach() * gi).abs() for w, gi in zip(weights, g)]
 
 
-def grasp_importance(model, weights, batches) -> list[torch.Tensor]:
+def grasp_importance(model, weights, batches, loss: Callable | None = None) -> list[torch.Tensor]:
     """w * Hg, i.e. -S: keeping the highest of these removes the highest S = -(w * Hg).
     `model` is the scorer's private copy, so redrawing its linear layers touches nothing else."""
     redraw_linear_layers(model)
-    g = summed_grad(model, weights, batches, GRASP_TEMPERATURE)
+    g = summed_grad(model, weights, batches, GRASP_TEMPERATURE, loss)
     hg = [torch.zeros_like(w) for w in weights]
     for x, y in batches:
-        first = grads(loss(model, x, y, GRASP_TEMPERATURE), weights, create_graph=True)
+        first = grads(batch_loss(model, x, y, GRASP_TEMPERATURE, loss), weights, create_graph=True)
         z = sum((gi * g0).sum() for gi, g0 in zip(first, g))
         for h, part in zip(hg, grads(z, weights)):
             h.add_(part)

@@ -16,7 +16,8 @@ weights, buffers and gradients are never touched.
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Iterable
+import inspect
+from collections.abc import Callable, Collection, Iterable
 
 import torch
 
@@ -29,8 +30,11 @@ Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
 
 def pai_mask(method: str, model: torch.nn.Module, batches: Batches | None, density: float, *,
-             ignore: Collection[str] = (), iterations: int = 100) -> Mask:
-    """A mask keeping the top round(density x n) prunable weights outside `ignore` by `method`."""
+             ignore: Collection[str] = (), iterations: int = 100, loss: Callable | None = None) -> Mask:
+    """A mask keeping the top round(density x n) prunable weights outside `ignore` by `method`.
+
+    `loss(outputs, targets)`, the run's mean loss, reaches a score that takes a `loss`
+    keyword (SNIP's and GraSP's do); None leaves each score its own (cross-entropy)."""
     chosen = scorer(method)
     names = _check(chosen, model, batches, density, ignore, iterations)
     score = resolve_function(chosen.score, f"The score of scorer '{chosen.name}'")
@@ -45,7 +49,7 @@ def pai_mask(method: str, model: torch.nn.Module, batches: Batches | None, densi
         if alive is not None:
             _zero_removed(twin, names, alive)
         weights = [twin.get_parameter(n) for n in twin.prunable_names]
-        importance = dict(zip(twin.prunable_names, _importance(chosen, score, twin, weights, batches)))
+        importance = dict(zip(twin.prunable_names, _importance(chosen, score, twin, weights, batches, loss)))
         # density ** 1.0 == density exactly, so the last round keeps round(density x n).
         alive = keep_highest([importance[n] for n in names], round(density ** (k / rounds) * total), alive)
     kept = dict(zip(names, alive))
@@ -71,15 +75,24 @@ def _zero_removed(twin: torch.nn.Module, names: list[str], alive: list[torch.Ten
         weight.mul_(keep.to(weight.dtype))
 
 
-def _importance(chosen: Scorer, score, twin, weights, batches) -> list[torch.Tensor]:
+def _importance(chosen: Scorer, score, twin, weights, batches, loss) -> list[torch.Tensor]:
     """The scorer's importances, refused with a clear error unless one tensor per weight, same shape."""
-    found = score(twin, weights, batches)
+    # Only a score that asks for the loss gets it: a plugin's three-argument score keeps working.
+    found = score(twin, weights, batches, loss=loss) if loss is not None and _takes_loss(score) else \
+        score(twin, weights, batches)
     found = list(found) if isinstance(found, (list, tuple)) else found
     if not isinstance(found, list) or len(found) != len(weights) or not all(
             isinstance(s, torch.Tensor) and s.shape == w.shape for s, w in zip(found, weights)):
         raise TicketlabError(f"The {chosen} must return one importance tensor per prunable weight "
                              f"({len(weights)}, each of its weight's shape); it returned {_describe(found)}.")
     return found
+
+
+def _takes_loss(score) -> bool:
+    try:
+        return "loss" in inspect.signature(score).parameters
+    except (TypeError, ValueError):  # a builtin or C function without a signature
+        return False
 
 
 def _describe(found) -> str:

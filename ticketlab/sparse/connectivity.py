@@ -9,10 +9,13 @@ biases 0, BatchNorm the identity, an input of ones. Every value is then >= 0, an
 activation is nonzero exactly when a path of kept weights reaches it from the input.
 Each module's output is rescaled to a maximum of 1, so depth never overflows.
 
-The linearization holds for the layers below (linear maps, convolutions, BatchNorm,
-ReLU-like activations, pooling, dropout, reshaping). A network with any other layer
-(a LayerNorm, attention) is not checked: `disconnection` says so with `None` and
-`checkable` tells which layer stops it.
+The linearization holds for the layers below (linear maps, convolutions and transposed
+ones, BatchNorm, ReLU-like activations, pooling, dropout, reshaping). A network with any
+other layer (a LayerNorm, attention) is not checked: `disconnection` says so with `None`
+and `checkable` tells which layer stops it; so does a forward that fails on the probe. A
+mask is refused only when, besides, the masked network's own output does not change with
+its input (`_responds`), so that a forward doing more than add and rescale (a registered
+model's) is never refused while connected.
 """
 from __future__ import annotations
 
@@ -24,9 +27,12 @@ from torch import nn
 from .mask import Mask
 
 # Layers that map nonnegative inputs to nonnegative outputs, zero exactly where no input reaches.
-_LINEARIZABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU,
-                 nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d, nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d,
-                 nn.AdaptiveMaxPool2d, nn.Flatten, nn.Dropout, nn.Identity, nn.Sequential, nn.ModuleList)
+_LINEARIZABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d,
+                 nn.ConvTranspose3d, nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.GELU, nn.SiLU, nn.ELU, nn.Tanh, nn.Hardtanh,
+                 nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d,
+                 nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveAvgPool3d, nn.AdaptiveMaxPool1d,
+                 nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d, nn.Flatten, nn.Unflatten, nn.Dropout, nn.Dropout1d,
+                 nn.Dropout2d, nn.Dropout3d, nn.Identity, nn.Sequential, nn.ModuleList, nn.ModuleDict)
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
@@ -62,12 +68,33 @@ def disconnection(model: nn.Module, mask: Mask, input_shape: tuple[int, ...]) ->
         hooks = [module.register_forward_hook(_rescaler(name, dead, order)) for name, module in probe.named_modules()]
         try:
             out = probe(torch.ones((1, *input_shape), dtype=torch.float64))
+        except Exception:  # a forward of the user's that the probe's values upset: no answer, not a refusal
+            return None
         finally:
             for hook in hooks:
                 hook.remove()
-    if bool((out != 0).any()):
+    if not torch.is_tensor(out) or bool((out != 0).any()) or _responds(model, mask, input_shape):
         return None
     return _culprit(dead, order, mask)
+
+
+def _responds(model: nn.Module, mask: Mask, input_shape: tuple[int, ...]) -> bool:
+    """Whether the masked network's output changes with its input: proof of a path, whatever
+    its forward computes between the layers. Asked only before refusing, because the
+    linearization trusts a forward to add and rescale (the zoo's do); one of a registered
+    model may subtract or normalize, which can cancel a live path to zero."""
+    real = copy.deepcopy(model).to("cpu", torch.float64).eval()
+    generator = torch.Generator().manual_seed(0)  # the global stream stays the seed's
+    inputs = [torch.rand((2, *input_shape), generator=generator, dtype=torch.float64) * scale for scale in (1, 3)]
+    try:
+        with torch.no_grad():
+            for name, param in real.named_parameters():
+                if name in mask:
+                    param.mul_(mask[name].to("cpu", param.dtype))
+            first, second = (real(x) for x in inputs)
+    except Exception:  # a forward that cannot run so: the linearized answer stands
+        return False
+    return torch.is_tensor(first) and not torch.equal(first, second)
 
 
 def _neutral(name: str, param: torch.Tensor) -> torch.Tensor:

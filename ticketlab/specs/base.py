@@ -25,8 +25,9 @@ nests it too (the nested canonical form carries its own version). A run director
 `spec.json` is that canonical form, so it records the version; one without a version
 was written under version 1 (a config file or `--set` without one means the current
 version). Such an older run stays readable (`ticketlab show`, `runs`) but has no live
-spec under the new version and is never reused.
-`tests/specs/test_pinned_defaults.py` pins every built-in default and version.
+spec under the new version and is never reused; so is one made with other versions of the
+user's registrations it uses (`uses`, `versions.py`). `tests/specs/test_pinned_defaults.py`
+pins every built-in default and version.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from typing import Any, ClassVar
 from ..core.errors import SpecError, TicketlabError, UnknownNameError
 from .yaml_text import parse_overrides, shown
 from .values import check_values, coerce_value, type_hints
+from .versions import SpecVersionError, check_uses, refuse_uses_field, stale_uses, uses_of, values_of, without_uses
 
 
 @dataclass(frozen=True)
@@ -51,13 +53,11 @@ class Spec:
     kind: ClassVar[str] = ""
     version: ClassVar[int] = 1
 
-    # Every spec's fields are checked against their declared types and ranges before its
-    # kind's own checks, however it is built, so a range is declared once, on its field.
-    # Not in `spec_from_dict` (the command line's flags, `replace` and Python skip it) nor
-    # in `register_spec` (a spec class need not be registered to be built): in
-    # `__post_init__`, which every dataclass `__init__` calls. A kind that defines its
-    # own (without calling this one) has it wrapped here as its class is made; one that
-    # does not inherits a checked one.
+    # Every spec's fields are checked against their declared types and ranges before its kind's
+    # own checks, however it is built, so a range is declared once, on its field: not in
+    # `spec_from_dict` (flags, `replace` and Python skip it) nor `register_spec` (a class need not
+    # be registered to be built), but in `__post_init__`, which every dataclass `__init__` calls;
+    # a kind's own one (not calling this one) is wrapped here as its class is made.
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
         own = cls.__dict__.get("__post_init__")
@@ -82,7 +82,16 @@ class Spec:
             out[f.name] = value.canonical() if isinstance(value, Spec) else _plain(value)
         if self.schema_version() > 1:  # version 1 is left out: the run ids from before versions existed stay
             out["version"] = self.schema_version()
+        out.update({"uses": self.uses()} if self.uses() else {})  # none for the built-ins: their run ids stay
         return dict(sorted(out.items()))
+
+    @classmethod
+    def registrations_in(cls, values: dict[str, Any]) -> tuple:
+        """The versioned registrations that settings `values` of this kind name (`versions.py`)."""
+        return ()
+
+    def uses(self) -> dict[str, int | str]:
+        return uses_of(self.registrations_in(values_of(self)))
 
     def schema_version(self) -> int:
         """The version of its kind whose meaning this spec's settings have: the kind's
@@ -103,6 +112,7 @@ class Spec:
         out: dict[str, Any] = {"kind": self.kind}
         if self.schema_version() > 1:  # the same rule as the canonical form: no version means 1
             out["version"] = self.schema_version()
+        out.update({"uses": self.uses()} if self.uses() else {})
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             out[f.name] = value.to_dict() if isinstance(value, Spec) else _plain(value)
@@ -149,7 +159,7 @@ class Spec:
                 inner.setdefault(next(iter(nested)), {})[key] = value
             else:
                 mine[key] = value
-        data = {**self.canonical(), **mine}
+        data = {**{k: v for k, v in self.canonical().items() if k != "uses"}, **mine}  # the fields give it
         for name, sub_changes in inner.items():
             data[name] = nested[name].apply(sub_changes)
         return spec_from_dict(data, kind=self.kind)
@@ -195,6 +205,7 @@ def register_spec(cls: type[Spec]) -> type[Spec]:
     store find it; the built-in kinds register through this call too (`specs/__init__.py`)."""
     if not cls.kind:
         raise SpecError(f"{cls.__name__} sets no `kind`; a spec kind needs a name, e.g. kind: ClassVar[str] = 'mine'.")
+    refuse_uses_field(cls)
     if "version" in {f.name for f in dataclasses.fields(cls)} or type(cls.version) is not int or cls.version < 1:
         raise SpecError(f"{cls.__name__}.version must be a whole number >= 1 declared as a class attribute "
                         f"(version: ClassVar[int] = 2), got {cls.version!r}.")
@@ -205,21 +216,10 @@ def register_spec(cls: type[Spec]) -> type[Spec]:
     return cls
 
 
-class SpecVersionError(SpecError):
-    """A spec dict written under another version of its kind than the current one."""
-
-    def __init__(self, kind: str, written: int, current: int):
-        self.kind, self.written, self.current = kind, written, current
-        super().__init__(f"This {kind} spec says version {written}, but the {kind} kind is at version {current}: "
-                         "a default or a field's meaning has changed between the two, so it cannot be read as a "
-                         f"{kind} spec now. Leave `version` out to mean the current version, and check the "
-                         "settings against its defaults.")
-
-
 def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
     """The spec `data` describes. A `version` in it must be its kind's current one; none means
     the current one too (a config file or the command line). A stored dict, where none means
-    version 1, is checked first with `version_note`."""
+    version 1, is checked first with `version_note`. So is `uses`, which must be what is registered now."""
     if not isinstance(data, dict):
         raise SpecError(f"A spec is a mapping of settings (with 'kind: train' or another kind), got {data!r}.")
     data = dict(data)
@@ -227,7 +227,7 @@ def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
     if not isinstance(kind, str) or kind not in SPEC_KINDS:
         raise UnknownNameError("experiment kind", shown(kind), sorted(SPEC_KINDS))
     cls = SPEC_KINDS[kind]
-    written = data.pop("version", None)
+    written, written_uses = data.pop("version", None), data.pop("uses", None)
     if written is not None and type(written) is not int:
         raise SpecError(f"A {kind} spec's version is a whole number (the current one is {cls.version}), "
                         f"got {written!r}.")
@@ -246,6 +246,7 @@ def spec_from_dict(data: dict[str, Any], kind: str | None = None) -> Spec:
     spec = cls(**values)
     if written is not None and written != spec.schema_version():
         raise SpecVersionError(kind, written, spec.schema_version())
+    check_uses(kind, written_uses, spec.uses())
     return spec
 
 
@@ -255,6 +256,7 @@ def version_note(data: dict[str, Any], kind: str | None = None) -> str | None:
     the current one, as a sentence; None when every version is current or a kind is unknown."""
     parts = [f"{f'its {where} spec was ' if where else ''}written under version {written} of the {stale} kind, "
              f"the current being {current}" for where, stale, written, current in _stale_versions(data, kind, "")]
+    parts += stale_uses(data, kind, SPEC_KINDS)  # made with other versions of the user's registrations
     return "; ".join(parts) or None
 
 
@@ -278,7 +280,7 @@ def _current_version(cls: type[Spec], data: dict[str, Any]) -> int:
     `schema_version()` (a kind's change may leave some of its specs as they were), or the
     kind's version when they no longer make a spec."""
     try:
-        return spec_from_dict({k: v for k, v in data.items() if k != "version"}, kind=cls.kind).schema_version()
+        return spec_from_dict({k: v for k, v in without_uses(data).items() if k != "version"}, cls.kind).schema_version()
     except TicketlabError:
         return cls.version
 

@@ -176,6 +176,7 @@ class ElasticSpec(ReadsImpRun):
 
         from ..data import dataset_info
         from ..models import build_model
+        from ..models.base import block_stages
         from ..models.elastic import transform
 
         self.source.preflight()
@@ -190,11 +191,13 @@ class ElasticSpec(ReadsImpRun):
             source = build_model(self.source.train.model, source_info.input_shape, source_info.num_classes)
             target = build_model(self.target, target_info.input_shape, target_info.num_classes)
             mapping = self.block_mapping(source, target)
-            transform(source.state_dict(), {k: v.shape for k, v in target.state_dict().items()}, source.blocks(),
-                      target.blocks(), mapping)
+            transform(source.state_dict(), {k: v.shape for k, v in target.state_dict().items()},
+                      block_stages(source, "source"), block_stages(target, "target"), mapping)
 
     def block_mapping(self, source, target) -> list[list[int]]:
+        from ..models.base import block_stages
         from ..models.elastic import auto_mapping, parse_mapping
+        stages = block_stages(source, "source"), block_stages(target, "target")  # a clear error if one has none
         if self.mapping:
-            return parse_mapping(self.mapping, source.blocks(), target.blocks())
-        return auto_mapping(source.blocks(), target.blocks(), self.strategy)
+            return parse_mapping(self.mapping, *stages)
+        return auto_mapping(*stages, self.strategy)

@@ -118,7 +118,8 @@ class ImpSpec(Spec):
 
         nm = parse_nm(self.scope)
         if nm is not None:
-            check_nm_layers({n: tuple(p.shape) for n, p in model.named_parameters() if n in names}, nm[1], ignore)
+            check_nm_layers({n: tuple(p.shape) for n, p in model.named_parameters() if n in names}, nm[1], ignore,
+                            model.transposed_names)
         else:
             sizes = {n: p.numel() for n, p in model.named_parameters() if n in names}
             check_levels(sizes, self.levels, self.prune_fraction, scope=self.scope, rates=rates, ignore=ignore)

@@ -9,6 +9,7 @@ from ..core.errors import SpecError, UnknownNameError
 from ..train.duration import Duration
 from ..train.optim import OPTIMIZERS
 from ..train.schedule import SCHEDULES
+from ..train.task_names import task_entry
 from .base import Spec, register_spec
 from .fields import SEED, setting
 
@@ -42,27 +43,41 @@ class TrainSpec(Spec):
     data_seed: int | None = setting(None, help="data order and augmentation seed; unset: the seed", flag=None,
                                     **SEED)
     init: str = setting("kaiming_normal", help="weight initialization: kaiming_normal, kaiming_uniform, "
-                        "xavier_normal, xavier_uniform, torch_default or signed_constant", flag=None)
+                        "xavier_normal, xavier_uniform, torch_default, signed_constant, or own (the builder's "
+                        "own draw)", flag=None)
+    task: str | None = setting(None, help="classification, regression or a registered loss; unset: the dataset's "
+                               "own task", flag=None)
 
     def __post_init__(self) -> None:
-        from ..data.registry import dataset_names
+        from ..data.registry import check_dataset_name
         from ..models.naming import INITS, parse_model_name
 
         parse_model_name(self.model)  # an unknown or malformed name: what is valid, and the family's fix
-        if self.dataset not in dataset_names():
-            raise UnknownNameError("dataset", self.dataset, dataset_names())
+        check_dataset_name(self.dataset)  # a registered name, or npz:PATH / folder:PATH that exists
         if self.optimizer not in OPTIMIZERS:
             raise UnknownNameError("optimizer", self.optimizer, OPTIMIZERS)
         if self.schedule not in SCHEDULES:
             raise UnknownNameError("schedule", self.schedule, SCHEDULES)
         if self.init not in INITS:
             raise UnknownNameError("init", self.init, list(INITS))
+        if self.task is not None:
+            task_entry(self.task)  # an unknown name: the valid ones
         for text in (self.duration, self.warmup, self.eval_every, *self.milestones):
             Duration.parse(text)
         if Duration.parse(self.duration).amount <= 0:
             raise SpecError(f"duration must be positive, got '{self.duration}'.")
         if Duration.parse(self.eval_every).amount <= 0:
             raise SpecError(f"eval_every must be positive, got '{self.eval_every}'.")
+
+    @classmethod
+    def registrations_in(cls, values: dict) -> tuple:
+        """The user's model, dataset and loss that these settings name, where registered with a
+        version: the canonical form records their versions (`uses`, specs/versions.py)."""
+        from ..core.registry import version_of
+
+        found = (version_of("model", values.get("model")), version_of("dataset", values.get("dataset")),
+                 version_of("loss", values.get("task")))
+        return tuple(r for r in found if r is not None)
 
     def preflight(self) -> None:
         """Refuse a model that does not fit the dataset before any directory or training exists."""

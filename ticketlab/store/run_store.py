@@ -24,6 +24,9 @@ class RunStore:
         self.root = Path(root) if root else default_runs_dir()
         make_dir(self.root)
         self._index: RunIndex | None = None
+        # A `folder:` dataset is decoded once and cached beside the runs that read it.
+        from ..data.folder_cache import use_cache_dir
+        use_cache_dir(self.root / "datasets")
 
     @property
     def index(self) -> RunIndex:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from ..core.errors import TicketlabError
+from ..core.plugins import ENV, child_environment, loaded_plugins
+from ..data.budget import DATA_BUDGET_ENV
 
 BACKENDS = ("local", "ray", "serial")
 
@@ -78,7 +80,9 @@ class LocalBackend:
         self.live: set[_Process] = set()
 
     def submit(self, payload: dict) -> _Process:
-        env = dict(os.environ, OMP_NUM_THREADS=str(self.threads), MKL_NUM_THREADS=str(self.threads))
+        # $TICKETLAB_PLUGINS names every plugin loaded here: the worker loads them before it
+        # reads the spec, which may name what they register
+        env = dict(child_environment(), OMP_NUM_THREADS=str(self.threads), MKL_NUM_THREADS=str(self.threads))
         gpus: tuple[int, ...] = ()
         if self.gpus_per_run:
             gpus, self.free_gpus = tuple(self.free_gpus[:self.gpus_per_run]), self.free_gpus[self.gpus_per_run:]
@@ -155,7 +159,15 @@ class RayBackend:
         from .worker import run_one
         # Ray's own retries are off: the driver retries, so a killed worker and a failed
         # run follow one rule, and the index records every attempt's outcome.
-        self.task = ray.remote(run_one).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0)
+        # A task loads the plugins loaded here (run_one, from $TICKETLAB_PLUGINS) before it reads
+        # its spec; on a cluster, a plugin file must lie at the same path on every node.
+        # So does the device-data budget of this process, which a task reads as local workers do.
+        env_vars = {ENV: child_environment()[ENV]} if loaded_plugins() else {}
+        if os.environ.get(DATA_BUDGET_ENV):
+            env_vars[DATA_BUDGET_ENV] = os.environ[DATA_BUDGET_ENV]
+        options = {"runtime_env": {"env_vars": env_vars}} if env_vars else {}
+        self.task = ray.remote(run_one).options(num_cpus=cpus_per_run, num_gpus=gpus_per_run, max_retries=0,
+                                                **options)
         self.slots = max_concurrent or 1_000_000  # Ray queues tasks by their resources
 
     def submit(self, payload: dict):

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..api.lifecycle import warn_changed_code
 from ..core.errors import TicketlabError
 from ..core.progress import Progress
 from ..specs import Spec
@@ -87,6 +88,7 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
     for run in runs:
         run_dir = store.run_dir(run.spec)
         if run_dir.finished:
+            warn_changed_code(run_dir, progress)  # made with a plugin's code that has changed since
             run.status, run.reused, run.metrics = "finished", True, run_dir.result().get("metrics", {})
             store.record(run_dir, run.metrics)
         else:

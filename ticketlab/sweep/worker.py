@@ -3,7 +3,8 @@
 A worker writes only its run directory (the run's files and its log under
 `logs/attempt-N.log`); the SQLite index is the driver's. Because the run directory is
 addressed by the spec's hash, a retried attempt finds the checkpoint of the one before
-and resumes from it.
+and resumes from it. A worker loads the plugins the driver loaded, which the backend names
+in its environment ($TICKETLAB_PLUGINS), before it reads the spec.
 
     python -m ticketlab.sweep.worker PAYLOAD_JSON   # what the local backend starts
 """
@@ -24,9 +25,12 @@ def run_one(payload: dict) -> dict:
     import torch
 
     from .. import api
+    from ..core.plugins import load_plugins
     from ..core.progress import LineProgress
+    from ..data.budget import data_budget_setting
     from ..specs import spec_from_dict
 
+    load_plugins()  # the driver's, from $TICKETLAB_PLUGINS (once per process: a Ray worker runs many tasks)
     spec = spec_from_dict(payload["spec"])
     if payload.get("threads"):
         torch.set_num_threads(int(payload["threads"]))
@@ -38,7 +42,8 @@ def run_one(payload: dict) -> dict:
         result = api.run(spec, runs_dir=payload["runs_dir"], data_dir=payload.get("data_dir"),
                          device=payload.get("device"), progress=LineProgress(stream=stream, every_s=30),
                          checkpoint_every=payload.get("checkpoint_every", "1ep"), record=False,
-                         compile=payload.get("compile"), precision=payload.get("precision", "auto"))
+                         compile=payload.get("compile"), precision=payload.get("precision", "auto"),
+                         data_budget=data_budget_setting(None))  # $TICKETLAB_DEVICE_DATA_BUDGET, as the driver's
     return {"run_id": result.run_id, "reused": result.reused, "metrics": result.metrics}
 
 

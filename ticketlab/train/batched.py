@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from ..core.progress import Progress
@@ -44,6 +43,7 @@ class BatchedTrainer:
         self.step, self.total_steps = first.step, first.total_steps
         self.steps_per_epoch, self.eval_every = first.steps_per_epoch, first.eval_every
         self.lr_factor = first.lr_factor
+        self.task = first.task  # one spec, one dataset: one task for all members
         models = [t.model for t in members]
         self.params, self.buffers = stack_module_state(models)
         self.base = copy.deepcopy(first.model).to("meta")
@@ -92,9 +92,7 @@ class BatchedTrainer:
         self.base.train()
         with autocast(self.device):
             logits = vmap(self._forward)(self.params, self.buffers, xs)
-        m, b = ys.shape
-        losses = F.cross_entropy(logits.float().reshape(m * b, -1), ys.reshape(-1), reduction="none").view(m, b)
-        per_member = losses.mean(dim=1)
+        per_member = self.task.member_losses(logits.float(), ys)
         self.optimizer.zero_grad(set_to_none=True)
         per_member.sum().backward()
         with torch.no_grad():

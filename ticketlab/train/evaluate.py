@@ -1,30 +1,37 @@
-"""Evaluating a model on a device-resident split."""
+"""Evaluating a model on a split, on the device or streamed to it from host memory."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from .device import autocast, memory_format
-from .metrics import confusion_matrix, summarize
+from .task import Task, classification
 
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, num_classes: int,
-             batch_size: int = 1000) -> dict:
+             batch_size: int = 1000, task: Task | None = None) -> dict:
+    """The task's metrics of `model` on (x, y) (None: classification). Each batch moves to
+    the model's device, so a split may live in host memory (a no-op when it is there)."""
+    task = task or classification()
     was_training = model.training
     model.eval()
-    device = x.device
+    device = _device_of(model, x)
     fmt = memory_format(device, getattr(model, "is_conv", False) and x.dim() == 4)
-    confusion = torch.zeros(num_classes, num_classes, dtype=torch.int64, device=device)
-    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    scores = task.evaluation(num_classes, device)
     for start in range(0, len(x), batch_size):
-        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        xb = x[start:start + batch_size].to(device, non_blocking=True)
+        yb = y[start:start + batch_size].to(device, non_blocking=True)
         with autocast(device):
-            logits = model(xb.contiguous(memory_format=fmt) if xb.dim() == 4 else xb)
-        loss_sum += F.cross_entropy(logits.float(), yb, reduction="sum").double()
-        confusion += confusion_matrix(logits.argmax(dim=1), yb, num_classes)
+            outputs = model(xb.contiguous(memory_format=fmt) if xb.dim() == 4 else xb)
+        scores.add(outputs, yb)
     model.train(was_training)
-    return summarize(confusion, loss_sum.item())
+    return scores.result()
+
+
+def _device_of(model: torch.nn.Module, x: torch.Tensor) -> torch.device:
+    """Where the model's weights are (a model without any runs where its inputs are)."""
+    first = next(model.parameters(), None)
+    return x.device if first is None else first.device
 
 
 class LogitEnsemble(torch.nn.Module):

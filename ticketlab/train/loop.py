@@ -16,7 +16,6 @@ import copy
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 
 from ..data import DatasetSplits, DeviceLoader
 from ..core.progress import Progress
@@ -28,6 +27,7 @@ from .evaluate import evaluate
 from .optim import build_optimizer
 from .rng import rng_state, set_rng_state
 from .schedule import lr_factor
+from .task import task_for
 
 Callback = Callable[[dict], None]
 
@@ -41,9 +41,10 @@ class Trainer:
         if self.in_ddp_job:
             ddp.check_batch_size(spec.batch_size)
         info = data.info
+        self.task = task_for(spec, info)  # the loss trained on and the metrics reported
         augment = info.augment if spec.augment is None else spec.augment
         self.loader = DeviceLoader(data.train, spec.batch_size, seed=spec.order_seed, augment=augment,
-                                   crop_padding=info.crop_padding, flip=info.flip)
+                                   crop_padding=info.crop_padding, flip=info.flip, device=device)
         self.steps_per_epoch = self.loader.steps_per_epoch
         self.total_steps = self.steps(spec.duration)
         self.eval_every = self.steps(spec.eval_every)
@@ -152,13 +153,13 @@ class Trainer:
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The mean loss of the batch; in a DDP job, this rank's share of it."""
         if not self.in_ddp_job:
-            return F.cross_entropy(self.forward_model(x), y)
+            return self.task.loss(self.forward_model(x), y)
         # This rank's slice, summed and scaled by (ranks / global batch): DDP averages the
         # ranks' gradients, so the update is the global batch's mean-loss update, also for a
         # last batch that does not split evenly; and the mean over ranks of this loss is the
         # global mean loss (`evaluate_now`).
         logits = self.ddp_model()(ddp.shard(x))
-        return F.cross_entropy(logits, ddp.shard(y), reduction="sum") * (ddp.world_size() / len(y))
+        return self.task.loss_sum(logits, ddp.shard(y)) * (ddp.world_size() / len(y))
 
     def compile(self, mode: str = "default") -> None:
         """Train through `torch.compile(model)` (inductor kernels; `reduce-overhead` adds CUDA
@@ -221,4 +222,4 @@ class Trainer:
 
     def evaluate(self, split: str = "test") -> dict:
         arrays = getattr(self.data, split)
-        return evaluate(self.model, arrays.x, arrays.y, self.data.info.num_classes)
+        return evaluate(self.model, arrays.x, arrays.y, self.data.info.num_classes, task=self.task)

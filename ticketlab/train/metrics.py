@@ -1,4 +1,5 @@
-"""Classification metrics from one confusion matrix."""
+"""The metrics of a split: classification's from one confusion matrix, regression's from its
+summed loss (`task.py` says which a run reports)."""
 from __future__ import annotations
 
 import torch
@@ -33,3 +34,10 @@ def summarize(confusion: torch.Tensor, loss_sum: float) -> dict:
 
 def _plain(value: float) -> float | None:
     return None if value != value else round(value, 6)  # NaN -> None keeps the JSON valid
+
+
+def summarize_regression(loss_sum: float, examples: int, mse: bool) -> dict:
+    """loss (the mean over examples) and, for mean squared error, `mse`: no accuracy, since a
+    regression run has no classes to be right about."""
+    loss = loss_sum / max(examples, 1)
+    return {"loss": loss, **({"mse": loss} if mse else {}), "examples": int(examples)}

@@ -20,7 +20,6 @@ from collections.abc import Callable
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from ..core.progress import Progress
@@ -28,6 +27,7 @@ from ..sparse import Mask
 from .optim import build_optimizer
 from .rng import rng_state, set_rng_state
 from .schedule import lr_factor
+from .task import Task, classification
 
 BatchFn = Callable[[int], tuple[int, torch.Tensor, torch.Tensor]]  # step -> (subset, x, y)
 
@@ -96,7 +96,7 @@ class RoutedNet:
 
 
 def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress: Progress | None = None,
-                 description: str = "", loss_fn: Callable = F.cross_entropy, generators=(),
+                 description: str = "", loss_fn: Callable | None = None, generators=(),
                  checkpoint_every: int = 0, on_checkpoint: Callable[[dict], None] | None = None,
                  resume: dict | None = None) -> float:
     """`steps` masked steps of the shared weights with the optimizer and schedule of `spec`
@@ -106,7 +106,9 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
     Every `checkpoint_every` steps `on_checkpoint(state)` receives the whole training state:
     weights, statistics, optimizer, the loss so far, the global RNG and the state of the
     `generators` that `batches` draws from. Given back as `resume`, it continues where it
-    stopped and ends bit-identical to an uninterrupted run."""
+    stopped and ends bit-identical to an uninterrupted run. `loss_fn(outputs, y)` is the
+    mean loss of a batch; None: the classification task's cross-entropy."""
+    loss_fn = loss_fn or classification().loss
     model = net.model
     model.train()
     optimizer = build_optimizer(spec.optimizer, model.parameters(), lr=spec.lr, momentum=spec.momentum,
@@ -180,12 +182,15 @@ def _masked_step(optimizer, masked: list[torch.Tensor], keeps: list[torch.Tensor
                     value.copy_(torch.where(keep, value, old_state.get(key, torch.zeros_like(value))))
 
 
-def train_routed_stacked(nets: list[RoutedNet], batches: list[BatchFn], steps: int, spec) -> list[float]:
+def train_routed_stacked(nets: list[RoutedNet], batches: list[BatchFn], steps: int, spec,
+                         task: Task | None = None) -> list[float]:
     """`train_routed` for M one-mask networks of one architecture, each with its own
     weights, mask, batches and BatchNorm statistics, as one stacked computation
     (`torch.func.stack_module_state` + `vmap`; RTL's extraction rounds and its
     independent-models baseline). Each member ends where `train_routed` would take it
-    alone, to float tolerance; returns each member's mean training loss."""
+    alone, to float tolerance; returns each member's mean training loss. `task` gives the
+    loss (None: classification's cross-entropy)."""
+    task = task or classification()
     models = [n.model for n in nets]
     for model in models:
         model.train()
@@ -213,8 +218,7 @@ def train_routed_stacked(nets: list[RoutedNet], batches: list[BatchFn], steps: i
         for group, lr in zip(optimizer.param_groups, base):
             group["lr"] = lr * factor(step)
         logits = vmap(forward)(params, floats, buffers, xs)
-        m, b = ys.shape
-        losses = F.cross_entropy(logits.reshape(m * b, -1), ys.reshape(-1), reduction="none").view(m, b).mean(dim=1)
+        losses = task.member_losses(logits, ys)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the sum: each member's gradient is exactly its own
         _masked_step(optimizer, [params[n] for n in names], [keeps[n] for n in names])
