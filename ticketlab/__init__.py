@@ -20,4 +20,5 @@ from .core.lazy import lazy_exports
 __getattr__ = lazy_exports(__name__, {"load_inference": ".export", "export_inference": ".export"})
 __version__ = "0.1.0"
 __all__ = ["DstSpec", "ElasticSpec", "ImpSpec", "LmcSpec", "PaiSpec", "PoolSpec", "RstSpec", "RtlSpec", "RunResult",
-           "Spec", "TicketlabError", "TrainSpec", "export_inference", "load_inference", "load_routed", "load_spec_file", "register_dataset", "register_loss", "register_model", "run", "run_many", "spec_from_dict"]
+           "Spec", "TicketlabError", "TrainSpec", "export_inference", "load_inference", "load_routed", "load_spec_file",
+           "register_dataset", "register_loss", "register_model", "run", "run_many", "spec_from_dict"]

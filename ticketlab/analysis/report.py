@@ -39,7 +39,8 @@ def write_report(runs: list[RunDir], out_dir: str | os.PathLike, metric: str = "
     groups = sorted({s.group for s in summaries})
     matching = {g: matching_density(summaries, group=g) for g in groups
                 if not regression and any(s.group == g and s.method == "imp" for s in summaries)}
-    lines = ["# Report", "", f"Runs: {', '.join(r.run_id for r in runs)}", "", to_markdown(summaries, name, as_percent=not regression)]
+    lines = ["# Report", "", f"Runs: {', '.join(r.run_id for r in runs)}", "",
+             to_markdown(summaries, name, as_percent=not regression)]
     for group, density in matching.items():
         if density is not None:
             lines += ["", f"Lowest density at which IMP matches the dense network (within 0.3 points), "

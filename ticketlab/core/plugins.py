@@ -144,10 +144,7 @@ def _load_module(name: str, given_by: str) -> str:
     if name in sys.modules:  # imported already, so its registrations are made: importing again adds none
         _LOADED[name] = name
         return name
-    try:
-        found = importlib.util.find_spec(name)
-    except (ImportError, ValueError):
-        found = None
+    found = _find_module(name)
     if found is None:
         raise PluginError(f"No module named '{name}' ({given_by}) can be found: install its package, or put the "
                           "folder holding it on PYTHONPATH; a plugin file is given by its path ending in .py.")
@@ -157,6 +154,15 @@ def _load_module(name: str, given_by: str) -> str:
         raise PluginError(_failure(name, given_by, err, _files_of(found))) from None
     _LOADED[name] = name
     return name
+
+
+def _find_module(name: str):
+    """The import system's spec of module `name`, None when it cannot be found (without
+    importing it: a missing module and one that fails while importing get different messages)."""
+    try:
+        return importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
 
 
 def _files_of(found) -> list[str]:
@@ -176,10 +182,7 @@ def _load_entry_points() -> None:
         if key in _ENTRY_POINTS:
             continue
         given_by = f"the entry point '{point.name}' of the group {GROUP}"
-        try:
-            found = importlib.util.find_spec(point.module)
-        except (ImportError, ValueError):
-            found = None
+        found = _find_module(point.module)
         if found is None:
             raise PluginError(f"{given_by[0].upper()}{given_by[1:]} names the module '{point.module}', which cannot be "
                               "found: reinstall the package that declares it, or uninstall it.")

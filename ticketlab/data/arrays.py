@@ -33,14 +33,22 @@ def to_arrays(x: np.ndarray, y: np.ndarray, info: DatasetInfo, device: str | tor
     the device. uint8 pixels are scaled to [0, 1] before the per-channel (x - mean) / std.
     """
     raw = torch.from_numpy(np.require(x, requirements=("C", "W"))).to(device)
-    values = raw.float().div_(255.0) if raw.dtype == torch.uint8 else raw.float()
-    values = values.reshape(len(values), *info.input_shape)
+    values = raw.float().reshape(len(raw), *info.input_shape)
+    normalize_(values, info, pixels=raw.dtype == torch.uint8)
+    labels = torch.from_numpy(label_array(y, info)).to(device)
+    return Arrays(values, labels)
+
+
+def normalize_(values: torch.Tensor, info: DatasetInfo, *, pixels: bool) -> torch.Tensor:
+    """In place, float32 values of shape (N, *input_shape): uint8 pixels scaled to [0, 1]
+    first, then the per-channel (x - mean) / std. One arithmetic for data on the device
+    and in host memory (`placement`), so both give the same numbers."""
+    if pixels:
+        values.div_(255.0)
     shape = (1, -1) + (1,) * (len(info.input_shape) - 1)  # broadcast over channel axis
     mean = torch.tensor(info.mean, dtype=torch.float32, device=values.device).reshape(shape)
     std = torch.tensor(info.std, dtype=torch.float32, device=values.device).reshape(shape)
-    values.sub_(mean).div_(std)
-    labels = torch.from_numpy(label_array(y, info)).to(device)
-    return Arrays(values, labels)
+    return values.sub_(mean).div_(std)
 
 
 def label_array(y: np.ndarray, info: DatasetInfo) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .arrays import Arrays, label_array, to_arrays
+from .arrays import Arrays, label_array, normalize_, to_arrays
 from .budget import format_size
 from .info import DatasetInfo
 
@@ -84,11 +84,7 @@ def host_arrays(x: np.ndarray, y: np.ndarray, info: DatasetInfo, *, pin: bool) -
     else:  # pinned memory comes from torch's host allocator, which rounds a block up to a power of two
         values = torch.empty(shape, dtype=torch.float32, pin_memory=pin)
         values.numpy().reshape(x.shape)[...] = x
-    if x.dtype == np.uint8:
-        values.div_(255.0)
-    channel_shape = (1, -1) + (1,) * (len(info.input_shape) - 1)
-    values.sub_(torch.tensor(info.mean, dtype=torch.float32).reshape(channel_shape))
-    values.div_(torch.tensor(info.std, dtype=torch.float32).reshape(channel_shape))
+    normalize_(values, info, pixels=x.dtype == np.uint8)
     return HostArrays(values, host_labels(y, info, pin=pin))
 
 

@@ -2,7 +2,8 @@
 
 Adding a dataset is one `register_dataset` call: in a known format (the built-in ones
 register in `catalog.py` through the same call), or by a loader function. A dataset may
-also be named by a path, `npz:PATH` or `folder:PATH` (path_names.py), with no call. Checksums: `md5` is that of the file as served by
+also be named by a path, `npz:PATH` or `folder:PATH` (path_names.py), with no call.
+Checksums: `md5` is that of the file as served by
 the mirror (checked after every download); `content_sha256`, where known, is that of
 the decompressed content, which survives recompression (Debian ships Fashion-MNIST
 recompressed, so its .gz md5 differs). Imports no torch: specs check names here.

@@ -38,7 +38,7 @@ class _Staging:
 
     def __init__(self, arrays: Arrays, batch_size: int):
         self.x = torch.empty((batch_size, *arrays.x.shape[1:]), dtype=arrays.x.dtype, pin_memory=True)
-        self.y = torch.empty((batch_size,), dtype=arrays.y.dtype, pin_memory=True)
+        self.y = torch.empty((batch_size, *arrays.y.shape[1:]), dtype=arrays.y.dtype, pin_memory=True)  # (N, D) targets too
         self.copied: torch.cuda.Event | None = None
 
     def send(self, arrays: Arrays, rows: Rows, side: torch.cuda.Stream, device: torch.device):

@@ -19,7 +19,7 @@ from ..sparse.connectivity import disconnection
 from ..store import Unit
 from ..train import Trainer, to_steps
 from ..train.task import Task, classification
-from ..train.task_names import CLASSIFICATION
+from ..train.task_names import CLASSIFICATION, effective_task, task_kind
 
 # Every run carves its validation split with this seed, so that runs with different
 # seeds are still selected and compared on the same held-out examples.
@@ -41,9 +41,7 @@ def prepare(spec: TrainSpec, ctx: RunContext):
 def require_classification(spec: TrainSpec, info, method: str) -> None:
     """Refuse a regression task in a method that scores accuracy (per class, per subset, on
     corrupted sets): its numbers would mean nothing for outputs that are not classes."""
-    from ..train.task_names import effective_task, task_kind
-
-    if task_kind(spec.task, info) != "classification":
+    if task_kind(spec.task, info) != CLASSIFICATION:
         raise SpecError(f"{method} scores classification accuracy, but this run's task is "
                         f"'{effective_task(spec.task, info)}' (a regression). Use imp, pai, dst, lmc or pools "
                         "for a regression task, or a classification dataset here.")
@@ -162,7 +160,8 @@ def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> Non
     if "val" in record and record is trainer.task.best([r for r in trainer.history if "val" in r]):
         # The weights a Lottery Pool interpolates: each level's best validation checkpoint.
         unit.save_tensors("best.safetensors", trainer.model.state_dict())
-    key, short = ("accuracy", "acc") if trainer.task.kind == CLASSIFICATION else ("loss", "loss")
+    key = trainer.task.selection  # accuracy, or a regression's loss
+    short = {"accuracy": "acc"}.get(key, key)
     line = (f"step {record['step']}/{trainer.total_steps} (epoch {record['epoch']:g}): "
             f"train loss {record['train_loss']:.4f}, test {short} {record['test'][key]:.4f}")
     if "val" in record:

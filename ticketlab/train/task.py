@@ -117,13 +117,9 @@ def shaped_targets(targets: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor
                          "dataset's num_classes (its output width).")
 
 
-def task_of(name: str) -> Task:
-    return Task(name)
-
-
 def task_for(spec, info) -> Task:
-    """The task of a run: its spec's `task` (a spec without one trains on the dataset's own)."""
-    return Task(effective_task(getattr(spec, "task", None), info))
+    """The task of a run: its training spec's `task`, else the dataset's own."""
+    return Task(effective_task(spec.task, info))
 
 
 def classification() -> Task:
@@ -131,5 +127,4 @@ def classification() -> Task:
     return Task(CLASSIFICATION)
 
 
-__all__ = ["CLASSIFICATION", "REGRESSION", "Evaluation", "Task", "classification", "shaped_targets", "task_for",
-           "task_of"]
+__all__ = ["CLASSIFICATION", "REGRESSION", "Evaluation", "Task", "classification", "shaped_targets", "task_for"]
