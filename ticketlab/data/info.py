@@ -19,3 +19,6 @@ class DatasetInfo:
     # 'classification': int labels 0..num_classes-1; 'regression': float targets, and
     # num_classes is the width of the model's output
     task: str = "classification"
+    # > 0: inputs are token ids 0..vocab_size-1 (stored as exact float32 values), sequences
+    # of length input_shape[0]
+    vocab_size: int = 0

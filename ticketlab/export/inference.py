@@ -172,7 +172,8 @@ def export_inference(run, unit, path: str | os.PathLike, fmt: str = "csr") -> di
     if fmt == "2:4":
         from ..models import build_model
         with torch.device("meta"):
-            prunable = build_model(spec.model, info.input_shape, info.num_classes).prunable_names
+            prunable = build_model(spec.model, info.input_shape, info.num_classes,
+                                   vocab_size=info.vocab_size).prunable_names
         from ..sparse import Mask
         pattern = Mask({n: state[n] != 0 for n in prunable})
         ok = [n for n in prunable if _two_four_ok(pattern[n])]
@@ -181,6 +182,8 @@ def export_inference(run, unit, path: str | os.PathLike, fmt: str = "csr") -> di
     meta = {"format": KIND, "model": spec.model, "input_shape": json.dumps(list(info.input_shape)),
             "num_classes": str(info.num_classes), "sparsity_format": fmt, "dataset": spec.dataset,
             "run": run.run_id, "unit": str(Path(unit.path).relative_to(run.path)) or "."}
+    if info.vocab_size:  # a token model: its embedding's size is not in the input shape
+        meta["vocab_size"] = str(info.vocab_size)
     # With the store's checksum of layout and data, so that a flipped byte is refused on loading.
     save_tensors(path, state, metadata=meta)
     prunable_density = None if mask is None else mask.density()
@@ -207,12 +210,13 @@ def load_inference(path: str | os.PathLike, device: str | torch.device = "cpu", 
     verify(path, advice=f"Export it again from its run ({header.metadata.get('run', 'named in its metadata')}) "
                         "with ticketlab export.")
     network = (settings.model, settings.input_shape, settings.num_classes)
+    tokens = {"vocab_size": settings.vocab_size}
     with torch.device("meta"):
-        skeleton = build_model(*network)
+        skeleton = build_model(*network, **tokens)
     check_tensors(header, layout_of(skeleton.state_dict()),
                   against=f"the {settings.model} network its metadata names (input {settings.input_shape}, "
                           f"{settings.num_classes} classes)")
-    model = build_model(*network)
+    model = build_model(*network, **tokens)
     model.load_state_dict(read_tensors(header))
     model.eval()
     model = sparse_runtime(model, settings.sparsity_format, device, csr_below, csr_conv)

@@ -23,6 +23,7 @@ class Settings:
     input_shape: tuple[int, ...]
     num_classes: int
     sparsity_format: str
+    vocab_size: int = 0  # a token model's vocabulary (the metadata holds it only then)
 
 
 def read_settings(header: Header) -> Settings:
@@ -37,8 +38,9 @@ def read_settings(header: Header) -> Settings:
     if missing:
         raise CheckpointError(f"{path} lacks the metadata {', '.join(missing)} that an inference export holds; "
                               "export it again with `ticketlab export`.")
+    vocab = _classes(meta["vocab_size"], path, "vocab_size") if "vocab_size" in meta else 0
     return Settings(meta["model"], _input_shape(meta["input_shape"], path), _classes(meta["num_classes"], path),
-                    _format(meta["sparsity_format"], path))
+                    _format(meta["sparsity_format"], path), vocab)
 
 
 def _input_shape(text: str, path) -> tuple[int, ...]:
@@ -52,9 +54,9 @@ def _input_shape(text: str, path) -> tuple[int, ...]:
     return tuple(shape)
 
 
-def _classes(text: str, path) -> int:
+def _classes(text: str, path, key: str = "num_classes") -> int:
     if not text.isdigit() or int(text) < 1:
-        raise CheckpointError(f"{path}: the metadata num_classes is {text!r}, where an export holds a positive "
+        raise CheckpointError(f"{path}: the metadata {key} is {text!r}, where an export holds a positive "
                               "whole number, e.g. 10.")
     return int(text)
 

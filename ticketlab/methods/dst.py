@@ -62,5 +62,5 @@ def run_dst(spec: DstSpec, run: RunDir, ctx: RunContext) -> dict:
     metrics = train_unit(trainer, run, ctx, f"dst {spec.method} at density {spec.density:g}")
     run.save_mask("mask.safetensors", trainer.mask)
     return {"metrics": {"method": spec.method, "density": round(trainer.mask.density(), 6), **metrics},
-            "layers": layer_report(trainer.mask),
+            **layer_report(trainer.mask, model),
             "initial_jaccard": round(trainer.mask.jaccard(mask), 6)}

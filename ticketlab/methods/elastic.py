@@ -95,7 +95,7 @@ class ElasticJob:
         metrics = train_unit(trainer, unit, self.ctx, description)
         result = {"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(),
                   "stage_densities": stage_densities(mask, self.blocks[1]), **extra, **metrics,
-                  "layers": layer_report(mask)}
+                  **layer_report(mask, trainer.model)}
         unit.finish(result)
         return result
 

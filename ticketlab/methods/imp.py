@@ -14,7 +14,9 @@ How a level starts (`Rewind`):
 - fine-tuning (`finetune[:k]`): the previous level's final weights, T - k steps at the
   schedule's final learning rate.
 Controls start as the trunk's level does, with another mask: `random*` a random mask of
-the ticket's density, `oneshot` the dense network's largest final weights in one step.
+the ticket's density, `oneshot` the dense network's largest final weights in one step,
+`heads` that mask with whole attention heads (largest weight norm) in place of the attention's
+weights, about the ticket's count of them (`prune/heads.py`), a structured baseline.
 `reinit` keeps the ticket's mask and trains a fresh init (drawn by the spec's `init`) as
 the ticket trains: from the rewind step k with a fresh optimizer, as OpenLTH's
 `randomly_reinitialize` branch does (`lottery/branch/randomly_reinitialize.py`, start
@@ -39,6 +41,7 @@ import torch
 
 from .context import RunContext
 from ..prune import magnitude_prune, parse_rates, prune_to_counts, random_mask_like, resolve_layers
+from ..prune.heads import head_mask
 from ..prune.names import parse_nm
 from ..prune.nm import group_keep, nm_keep, nm_mask
 from ..sparse import Mask
@@ -61,7 +64,8 @@ class ImpJob:
             run.save_tensors("init.safetensors", self.model.state_dict())
         self.init_state = run.load_tensors("init.safetensors")
         names, output = self.model.prunable_names, self.model.output_name
-        self.rates = {n: r for sel, r in parse_rates(spec.layer_rates) for n in resolve_layers([sel], names, output)}
+        self.rates = {n: r for sel, r in parse_rates(spec.layer_rates)
+                      for n in resolve_layers([sel], names, output, rates=True)}
         self.ignore = set(resolve_layers(spec.dense_layers, names, output))
         self.rewind = spec.rewind_plan
         self._rewind_state: dict | None = None  # read from rewind.pt once, on first use
@@ -123,7 +127,7 @@ class ImpJob:
     def finish_unit(self, unit: Unit, trainer: Trainer, mask: Mask, description: str, **extra) -> dict:
         if not unit.has("mask.safetensors"):  # controls too, for mask similarity
             unit.save_mask("mask.safetensors", mask)
-        result = unit_result(mask, train_unit(trainer, unit, self.ctx, description), **extra)
+        result = unit_result(mask, train_unit(trainer, unit, self.ctx, description), self.model, **extra)
         unit.finish(result)
         return result
 
@@ -154,10 +158,9 @@ class ImpJob:
     def save_rewind_point(self, state: dict) -> None:
         self.run.save_checkpoint(state, "rewind.pt")
 
-    @staticmethod
-    def finish_dense(unit: Unit, mask: Mask, metrics: dict) -> dict:
+    def finish_dense(self, unit: Unit, mask: Mask, metrics: dict) -> dict:
         result = {"level": 0, "density": 1.0, "kept": mask.kept(), "size": mask.size(), **metrics,
-                  "layers": layer_report(mask)}
+                  **layer_report(mask, self.model)}
         unit.finish(result)
         return result
 
@@ -180,9 +183,12 @@ class ImpJob:
             return self.start(ticket, level, model=model.to(self.ctx.device)), ticket
         # Under lr/finetune both start from the trained dense network (the module docstring says why).
         dense = self.level_unit(0).load_tensors("model.safetensors", self.ctx.device) \
-            if name == "oneshot" or self.rewind.mode != "weights" else None
-        if name == "oneshot":
-            mask = self.prune_like({n: dense[n].abs() for n in ticket}, ticket)
+            if name in ("oneshot", "heads") or self.rewind.mode != "weights" else None
+        if name in ("oneshot", "heads"):
+            scores = {n: dense[n].abs() for n in ticket}
+            mask = self.prune_like(scores, ticket)
+            if name == "heads":  # whole heads in the attention, the one-shot mask elsewhere
+                mask = head_mask(scores, ticket, self.model, mask)
         else:
             generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))
             mask = random_mask_like(ticket, RANDOM_CONTROLS[name], generator, ignore=self.ignore)
@@ -213,13 +219,13 @@ class ImpJob:
             metrics = train_units_batched([prepared[n][0] for n in group], units, self.ctx,
                                           f"imp level {level} controls {','.join(group)}")
             for n, unit, m in zip(group, units, metrics):
-                unit.finish(unit_result(prepared[n][1], m, level=level, control=n))
+                unit.finish(unit_result(prepared[n][1], m, self.model, level=level, control=n))
         return {n: self.control(level, n) for n in names}
 
 
-def unit_result(mask: Mask, metrics: dict, **extra) -> dict:
+def unit_result(mask: Mask, metrics: dict, model: torch.nn.Module | None = None, **extra) -> dict:
     return {"density": round(mask.density(), 6), "kept": mask.kept(), "size": mask.size(), **extra, **metrics,
-            "layers": layer_report(mask)}
+            **layer_report(mask, model)}
 
 
 def run_imp(spec: ImpSpec, run: RunDir, ctx: RunContext) -> dict:
@@ -281,14 +287,14 @@ def _level_batched(jobs: list[ImpJob], level: int, description: str) -> list[dic
         snapshot = jobs[0].snapshot_at
         metrics = train_units_batched(trainers, units, jobs[0].ctx, description, snapshot_at=snapshot,
                                       on_snapshot=lambda i, state: jobs[i].save_rewind_point(state))
-        return [ImpJob.finish_dense(unit, mask, m) for unit, mask, m in zip(units, masks, metrics)]
+        return [job.finish_dense(unit, mask, m) for job, unit, mask, m in zip(jobs, units, masks, metrics)]
     masks = [job.level_mask(level) for job in jobs]
     jobs[0].ctx.progress.note(f"{description}: density {masks[0].density():.2%}")
     trainers = [job.start(mask, level) for job, mask in zip(jobs, masks)]
     metrics = train_units_batched(trainers, units, jobs[0].ctx, description)
     out = []
     for unit, mask, m in zip(units, masks, metrics):
-        result = unit_result(mask, m, level=level)
+        result = unit_result(mask, m, jobs[0].model, level=level)
         unit.finish(result)
         out.append(result)
     return out

@@ -73,4 +73,4 @@ def masked_trainer(spec: PaiSpec, model, data, run: RunDir, ctx: RunContext) -> 
 def pai_result(spec: PaiSpec, trainer: Trainer, metrics: dict) -> dict:
     mask = trainer.mask
     return {"metrics": {"method": spec.method, "density": round(mask.density(), 6), **metrics},
-            "layers": layer_report(mask)}
+            **layer_report(mask, trainer.model)}

@@ -154,4 +154,4 @@ def run_rst(spec: RstSpec, run: RunDir, ctx: RunContext) -> dict:
                "test_accuracy": results["finetune"]["test_accuracy"],
                "scratch_test_accuracy": results["scratch"]["test_accuracy"], "step": results["finetune"]["step"]}
     return {"metrics": metrics, "cycles": cycles, "finetune": results["finetune"], "scratch": results["scratch"],
-            "layers": layer_report(alive)}
+            **layer_report(alive, model)}

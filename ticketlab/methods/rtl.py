@@ -87,7 +87,9 @@ class RtlJob(Retraining):
     def _seeded(self, outputs: int) -> torch.nn.Module:
         torch.manual_seed(self.spec.train.seed)
         train = self.spec.train
-        return build_model(train.model, self.data.info.input_shape, outputs, init=train.init).to(self.ctx.device)
+        info = self.data.info
+        return build_model(train.model, info.input_shape, outputs, init=train.init,
+                           vocab_size=info.vocab_size).to(self.ctx.device)
 
     def _single_model(self) -> torch.nn.Module:
         """The IMP-single baseline of a membership partition: a K-way classifier of the subset

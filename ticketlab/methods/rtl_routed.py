@@ -42,7 +42,7 @@ def load_routed(run: RunDir, level: int, device: str | torch.device = "cpu") -> 
     from ..data.partition import parse_partition
     info = dataset_info(spec.train.dataset)
     outputs = 2 if parse_partition(spec.partition)[0] != "environment" else info.num_classes
-    model = build_model(spec.train.model, info.input_shape, outputs).to(device)
+    model = build_model(spec.train.model, info.input_shape, outputs, vocab_size=info.vocab_size).to(device)
     model.load_state_dict(unit.child("rtl").load_tensors("model.safetensors", device))
     buffers = None
     if unit.child("rtl").has("buffers.safetensors"):

@@ -13,6 +13,7 @@ from .health import health_of
 from ..core.errors import DisconnectedMaskError, SpecError
 from ..data import load_dataset
 from ..models import build_model
+from ..prune.heads import head_report, heads_left
 from ..specs import TrainSpec
 from ..sparse import Mask
 from ..sparse.connectivity import disconnection
@@ -52,16 +53,23 @@ def derived_seed(*key) -> int:
     return int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "little") >> 1
 
 
-def layer_report(mask: Mask) -> dict:
-    return {n: {"kept": int(mask[n].sum()), "size": mask[n].numel(), "density": round(float(mask[n].float().mean()), 6)}
-            for n in mask}
+def layer_report(mask: Mask, model: torch.nn.Module | None = None) -> dict:
+    """A unit result's `layers` (each prunable weight's kept count and density) and, for a
+    model with attention, its `heads` (per layer: heads left, each head's density) and the
+    total `heads_left`. Spread into a result: `{..., **layer_report(mask, model)}`."""
+    report = {"layers": {n: {"kept": int(mask[n].sum()), "size": mask[n].numel(),
+                             "density": round(float(mask[n].float().mean()), 6)} for n in mask}}
+    heads = head_report(mask, model) if model is not None else {}
+    if heads:
+        report.update(heads=heads, heads_left=heads_left(heads))
+    return report
 
 
 def seeded_model(spec: TrainSpec, info, seed: int):
     """`spec`'s model drawn by `spec.init` from `seed` (a reinit control's seed gives fresh
     weights from the same distribution)."""
     torch.manual_seed(seed)
-    return build_model(spec.model, info.input_shape, info.num_classes, init=spec.init)
+    return build_model(spec.model, info.input_shape, info.num_classes, init=spec.init, vocab_size=info.vocab_size)
 
 
 def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, *,

@@ -7,6 +7,7 @@ module tree itself, so a family cannot forget to declare a layer.
 """
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ..core.errors import SpecError
@@ -62,6 +63,16 @@ class TicketModel(nn.Module):
     def is_conv(self) -> bool:
         """True if the model has conv layers (channels_last memory format pays off on GPU)."""
         return any(isinstance(module, nn.Conv2d) for module in self.modules())
+
+    def attention_heads(self) -> list[tuple[str, int]]:
+        """(module prefix, head count) of each attention layer whose q, k, v and out Linears
+        live under the prefix; none outside the transformer families."""
+        return []
+
+    def data_free_output(self, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+        """The outputs for SynFlow's data-free input, all ones (a token model overrides it:
+        its input is not a tensor of reals)."""
+        return self(torch.ones((1, *self.input_shape), dtype=dtype, device=device))
 
     def blocks(self) -> list[list[str]] | None:
         """Stages of block prefixes for families with a depth that E-LTH can change, else None.

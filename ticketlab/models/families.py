@@ -24,6 +24,7 @@ class Family:
     parse: Callable[[str], object]  # its plan for a name of the family, None for any other name
     build: str | Callable  # build(name, plan, input_shape, num_classes) -> TicketModel
     patterns: tuple[str, ...]  # human-readable names, for error messages and `ticketlab models`
+    tokens: bool = False  # reads token sequences: `build` then takes vocab_size=, and only token datasets fit
 
     def __str__(self) -> str:
         return (f"family '{self.name}' (names {', '.join(self.patterns)}; parsed by {function_name(self.parse)}, "
@@ -34,7 +35,7 @@ FAMILIES: dict[str, Family] = {}
 
 
 def register_model_family(name: str, parse: Callable[[str], object], build: str | Callable,
-                          patterns: Sequence[str]) -> Family:
+                          patterns: Sequence[str], *, tokens: bool = False) -> Family:
     """Make a model family known: its names then pass spec checks and `build_model` builds them.
 
         def parse(model_name):  # plan for a name of the family, None for any other name
@@ -51,6 +52,9 @@ def register_model_family(name: str, parse: Callable[[str], object], build: str 
     'module:function' string it is imported on first build, so checking names stays
     free of torch. Families are asked in registration order (the built-ins first); the
     first whose `parse` returns a plan owns the name. A taken family name is refused.
+    A family with `tokens=True` reads token sequences (a dataset with a `vocab_size`, such
+    as `modular_add_97`): its builder takes `vocab_size=` as a keyword, and only such
+    datasets fit it; the other families refuse them.
     """
     check_name(FAMILIES, "model family", name)
     if not callable(parse):
@@ -60,14 +64,16 @@ def register_model_family(name: str, parse: Callable[[str], object], build: str 
     if isinstance(patterns, str) or not patterns or not all(isinstance(p, str) and p for p in patterns):
         raise TicketlabError(f"Model family '{name}' needs a list of non-empty name patterns for messages, "
                              f"e.g. ['tiny_mlp_W']; got {patterns!r}.")
-    family = Family(name, parse, build, tuple(patterns))
+    family = Family(name, parse, build, tuple(patterns), bool(tokens))
     FAMILIES[name] = family
     return family
 
 
-def model_patterns() -> list[str]:
-    """The name patterns of every registered family, for error messages and `ticketlab models`."""
-    return [pattern for family in FAMILIES.values() for pattern in family.patterns]
+def model_patterns(tokens: bool | None = None) -> list[str]:
+    """The name patterns of every registered family (those that read token sequences, or
+    the others, when `tokens` is given), for error messages and `ticketlab models`."""
+    return [pattern for family in FAMILIES.values() if tokens is None or family.tokens == tokens
+            for pattern in family.patterns]
 
 
 def _unknown(name: str, fix: str = "") -> UnknownNameError:

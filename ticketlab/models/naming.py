@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from .families import BadName, is_valid_model_name, model_patterns, parse_model_name, register_model_family
+from .transformer_names import TRANSFORMER_PATTERNS, VIT_PATTERNS, parse_transformer, parse_vit
 
 __all__ = ["BadName", "INITS", "STRATEGIES", "is_valid_model_name", "model_patterns", "parse_model_name",
            "positive_int"]
@@ -117,3 +118,6 @@ register_model_family("conv", parse_conv, "ticketlab.models.conv:build", CONV_PA
 register_model_family("vgg", parse_vgg, "ticketlab.models.vgg:build", VGG_PATTERNS)
 register_model_family("cifar_resnet", parse_cifar_resnet, "ticketlab.models.cifar_resnet:build", CIFAR_RESNET_PATTERNS)
 register_model_family("resnet", parse_resnet, "ticketlab.models.resnet:build", RESNET_PATTERNS)
+register_model_family("vit", parse_vit, "ticketlab.models.transformer:build_vit", VIT_PATTERNS)
+register_model_family("transformer", parse_transformer, "ticketlab.models.transformer:build_transformer",
+                      TRANSFORMER_PATTERNS, tokens=True)

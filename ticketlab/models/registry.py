@@ -6,7 +6,7 @@ import torch
 from ticketlab.core.errors import ModelShapeError, TicketlabError
 
 from .base import TicketModel
-from .families import FAMILIES
+from .families import FAMILIES, model_patterns
 from .init import check_init, initialize
 from .naming import parse_model_name
 from .own import OwnModel
@@ -59,11 +59,27 @@ def _check_forward(model: TicketModel, registered: str | None = None) -> None:
                      f"produces outputs of shape {tuple(output.shape)[1:]} instead of ({model.num_classes},)")
 
 
+def _check_inputs(name: str, family, input_shape: tuple[int, ...], vocab_size: int) -> None:
+    """Token sequences go to the families that read them, and only there."""
+    if vocab_size and not family.tokens:
+        raise ModelShapeError(
+            f"Model '{name}' reads images or feature vectors, but the dataset holds token sequences (length "
+            f"{input_shape[0]}, vocabulary {vocab_size}). For token sequences use {', '.join(model_patterns(True))}.")
+    if family.tokens and not vocab_size:
+        raise ModelShapeError(
+            f"Model '{name}' reads token sequences, but the dataset (input shape {tuple(input_shape)}) holds no "
+            "tokens. Give it a sequence dataset (modular_add_97, parity_20_3, listops_32, ...), or use "
+            f"{', '.join(model_patterns(False)[:8])}, ... for images and feature vectors (vit_D_W_H_P is the "
+            "vision transformer).")
+
+
 def build_model(name: str, input_shape: tuple[int, ...], num_classes: int,
-                init: str = "kaiming_normal") -> TicketModel:
+                init: str = "kaiming_normal", *, vocab_size: int = 0) -> TicketModel:
     """Build and initialize a model; `torch.manual_seed` beforehand fixes its weights.
 
     `init` is how the weights are drawn (`INITS` in naming.py, the rules in init.py).
+    `vocab_size` is a token dataset's (`DatasetInfo.vocab_size`; 0 for images and feature
+    vectors): only the families that read tokens take it.
     Unknown names (of the model or the init) raise UnknownNameError, inputs the model
     cannot take ModelShapeError.
     Under `with torch.device("meta")` it builds shapes only (cheap parameter counts).
@@ -73,8 +89,11 @@ def build_model(name: str, input_shape: tuple[int, ...], num_classes: int,
     family = FAMILIES[family_name]
     input_shape = tuple(int(d) for d in input_shape)
     _check_sizes(name, input_shape, num_classes)
+    if not isinstance(plan, OwnModel):  # a registered module reads what its own code reads
+        _check_inputs(name, family, input_shape, int(vocab_size))
     build = resolve_function(family.build, f"The builder of model family '{family.name}'")
-    model = build(name, plan, input_shape, int(num_classes))
+    tokens = {"vocab_size": int(vocab_size)} if family.tokens else {}
+    model = build(name, plan, input_shape, int(num_classes), **tokens)
     if not isinstance(model, TicketModel):  # pruning needs its prunable names and output layer
         raise TicketlabError(f"The builder of model family '{family.name}' returned a {type(model).__name__} "
                              f"for '{name}'; it must return a TicketModel (ticketlab.models.TicketModel).")

@@ -24,7 +24,7 @@ def check_dense_layers(spec) -> None:
 
     info = dataset_info(spec.train.dataset)
     with torch.device("meta"):
-        model = build_model(spec.train.model, info.input_shape, info.num_classes)
+        model = build_model(spec.train.model, info.input_shape, info.num_classes, vocab_size=info.vocab_size)
     ignore = resolve_layers(spec.dense_layers, model.prunable_names, model.output_name)
     if len(ignore) == len(model.prunable_names):
         raise SpecError(f"{spec.train.model} has no prunable weights left once {', '.join(ignore)} stay dense.")

@@ -188,8 +188,10 @@ class ElasticSpec(ReadsImpRun):
                f"{source_info.input_shape} and {source_info.num_classes} classes, {target_info.name} "
                f"{target_info.input_shape} and {target_info.num_classes}.")
         with torch.device("meta"):
-            source = build_model(self.source.train.model, source_info.input_shape, source_info.num_classes)
-            target = build_model(self.target, target_info.input_shape, target_info.num_classes)
+            source = build_model(self.source.train.model, source_info.input_shape, source_info.num_classes,
+                                 vocab_size=source_info.vocab_size)
+            target = build_model(self.target, target_info.input_shape, target_info.num_classes,
+                                 vocab_size=target_info.vocab_size)
             mapping = self.block_mapping(source, target)
             transform(source.state_dict(), {k: v.shape for k, v in target.state_dict().items()},
                       block_stages(source, "source"), block_stages(target, "target"), mapping)

@@ -33,7 +33,7 @@ class Rewind:
                             "'finetune:STEP'.") from None
 
 
-IMP_CONTROLS = ("reinit", "random", "random_global", "random_uniform", "oneshot")
+IMP_CONTROLS = ("reinit", "random", "random_global", "random_uniform", "oneshot", "heads")
 
 
 @register_spec
@@ -109,10 +109,17 @@ class ImpSpec(Spec):
         self.train.preflight()
         info = dataset_info(self.train.dataset)
         with torch.device("meta"):
-            model = build_model(self.train.model, info.input_shape, info.num_classes)
+            model = build_model(self.train.model, info.input_shape, info.num_classes, vocab_size=info.vocab_size)
         names, output = model.prunable_names, model.output_name
-        rates = {n: r for sel, r in parse_rates(self.layer_rates) for n in resolve_layers([sel], names, output)}
+        rates = {n: r for sel, r in parse_rates(self.layer_rates)
+                 for n in resolve_layers([sel], names, output, rates=True)}
         ignore = set(resolve_layers(self.dense_layers, names, output))
+        if "heads" in self.controls:
+            pruned = [f"{prefix}.q.weight" for prefix, _ in model.attention_heads()
+                      if f"{prefix}.q.weight" in names and f"{prefix}.q.weight" not in ignore]
+            check(bool(pruned), f"The heads control removes whole attention heads, but {self.train.model} has no "
+                                "attention layer whose weights are pruned; use it on vit_* or transformer_* with "
+                                "attn pruned, or choose among " + ", ".join(c for c in IMP_CONTROLS if c != "heads"))
         from ..prune.nm import check_nm_layers
         from ..prune.names import parse_nm
 
