@@ -66,11 +66,16 @@ def grasp_importance(model, weights, batches, loss: Callable | None = None) -> l
     redraw_linear_layers(model)
     g = summed_grad(model, weights, batches, GRASP_TEMPERATURE, loss)
     hg = [torch.zeros_like(w) for w in weights]
-    for x, y in batches:
-        first = grads(batch_loss(model, x, y, GRASP_TEMPERATURE, loss), weights, create_graph=True)
-        z = sum((gi * g0).sum() for gi, g0 in zip(first, g))
-        for h, part in zip(hg, grads(z, weights)):
-            h.add_(part)
+    # Hg differentiates a gradient: attention's fused kernels have no second derivative, so
+    # a transformer's attention runs as its composite math form here (same values).
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    with sdpa_kernel(SDPBackend.MATH):
+        for x, y in batches:
+            first = grads(batch_loss(model, x, y, GRASP_TEMPERATURE, loss), weights, create_graph=True)
+            z = sum((gi * g0).sum() for gi, g0 in zip(first, g))
+            for h, part in zip(hg, grads(z, weights)):
+                h.add_(part)
     return [w.detach() * h for w, h in zip(weights, hg)]
 
 
