@@ -10,7 +10,7 @@ Nanda et al. 2023), a warm-up then constant learning rate, full-size batches. Bu
 minutes on this CPU. Writes docs/results.md's section `lth_sequence` and
 benchmarks/results/lth_sequence.json.
 
-    python benchmarks/lth_sequence.py [--tasks modular_add_59_60,parity_12_3 --seeds 0,1 --levels 3]
+    python benchmarks/lth_sequence.py [--tasks modular_add_59_60,parity_20_3 --seeds 0,1 --levels 3]
 """
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ from ticketlab.core.atomic import write_json
 from ticketlab.specs import ImpSpec, TrainSpec
 
 SETTINGS = {  # per task family: model, steps, batch, learning rate, weight decay
-    "modular": dict(model="transformer_1_128_4", duration="3000it", batch_size=512, lr=1e-3, weight_decay=1.0),
-    "parity": dict(model="transformer_2_64_4", duration="3000it", batch_size=256, lr=1e-3, weight_decay=0.1),
+    "modular": dict(model="transformer_1_128_4", duration="1500it", batch_size=512, lr=1e-3, weight_decay=1.0),
+    "parity": dict(model="transformer_2_64_4", duration="1000it", batch_size=128, lr=1e-3, weight_decay=0.1),
 }
 TARGET = 0.95
 
@@ -84,7 +84,7 @@ def summarize(rows_per_seed: list[list[dict]]) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=lambda s: s.split(","), default=["modular_add_59_60", "parity_12_3"])
+    parser.add_argument("--tasks", type=lambda s: s.split(","), default=["modular_add_59_60", "parity_20_3"])
     parser.add_argument("--seeds", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1])
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--prune-fraction", type=float, default=0.5)

@@ -104,6 +104,9 @@ def command_datasets(args) -> int:
     for name in dataset_names():
         info = dataset_info(name)
         print(f"{name}: input {tuple(info.input_shape)}, {info.num_classes} classes")
+    from ..data.sequence_names import FAMILIES
+    for pattern, _, what in FAMILIES.values():
+        print(f"{pattern}: generated, {what}")
     from ..data.registry import corrupted_names
     print(f"corrupted test sets: {', '.join(corrupted_names())} (7 corruptions x 5 severities, generated on "
           "the device; the official CIFAR-10-C/100-C files are read when present)")

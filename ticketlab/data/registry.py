@@ -2,7 +2,9 @@
 
 Adding a dataset is one `register_dataset` call: in a known format (the built-in ones
 register in `catalog.py` through the same call), or by a loader function. A dataset may
-also be named by a path, `npz:PATH` or `folder:PATH` (path_names.py), with no call.
+also be named by a path, `npz:PATH` or `folder:PATH` (path_names.py), with no call, and the
+generated sequence datasets by their parsed names (`modular_add_97`, `parity_20_3`,
+`listops_64`: sequence_names.py), whose entries are made on first use.
 Checksums: `md5` is that of the file as served by
 the mirror (checked after every download); `content_sha256`, where known, is that of
 the decompressed content, which survives recompression (Debian ships Fashion-MNIST
@@ -13,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ticketlab.core.errors import TicketlabError, UnknownNameError
+from ticketlab.core.errors import AlreadyRegisteredError, TicketlabError, UnknownNameError
 
 from ..core.registry import check_function, check_name, check_version, note_version, resolve_function, version_of
 from .formats import FORMATS, PREPARED_FORMATS
 from .info import DatasetInfo
 from .own import TASKS, LoaderDataset, data_options
 from .path_names import PATTERNS, current, path_kind
+from .sequence_names import SEQUENCE_PATTERNS, sequence_dataset
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,7 @@ class DatasetEntry:
 
 
 ENTRIES: dict[str, DatasetEntry | LoaderDataset] = {}
+SEQUENCE_ENTRIES: dict[str, DatasetEntry] = {}  # the generated sequence datasets used so far, by name
 # The readers of path names, named as strings: they need numpy and Pillow, the registry neither.
 PATH_READERS = {"npz": "ticketlab.data.npz:npz_entry", "folder": "ticketlab.data.folder:folder_entry"}
 
@@ -80,6 +84,7 @@ def register_dataset(name: str, loader: str | Callable | None = None, *, version
     missing. A 'generated' dataset names a `loader()` returning (x_train, y_train,
     x_test, y_test) instead of files. A taken dataset name is refused.
     """
+    _refuse_sequence_name(name)
     if info is None and format is None:
         return _register_loader(name, loader, version, options)
     check_name(ENTRIES, "dataset", name)
@@ -131,6 +136,28 @@ def _register_loader(name: str, loader: object, version: object, options: dict) 
     return record
 
 
+def _refuse_sequence_name(name: object) -> None:
+    try:
+        taken = sequence_dataset(name) is not None
+    except UnknownNameError:  # a family's prefix, but no name of it: the user's to take
+        taken = False
+    if taken:
+        raise AlreadyRegisteredError(f"The dataset '{name}' is a generated sequence dataset already (the names "
+                                     f"{', '.join(SEQUENCE_PATTERNS)} are built in). Choose another name.")
+
+
+def _sequence_entry(name: object) -> DatasetEntry | None:
+    """The entry of a generated sequence dataset's name, made once per name; None for a name
+    of no family; a clear error for a family's name that does not parse."""
+    entry = SEQUENCE_ENTRIES.get(name) if isinstance(name, str) else None
+    if entry is None:
+        dataset = sequence_dataset(name)
+        if dataset is None:
+            return None
+        entry = SEQUENCE_ENTRIES[name] = DatasetEntry(dataset.info, "generated", loader=dataset)
+    return entry
+
+
 def _check_info(info: DatasetInfo) -> None:
     shape = info.input_shape
     if not isinstance(shape, tuple) or not shape or not all(isinstance(d, int) and d > 0 for d in shape):
@@ -156,13 +183,19 @@ def dataset_names() -> list[str]:
     return list(ENTRIES)
 
 
+def valid_dataset_names() -> list[str]:
+    """What an unknown dataset name's error offers: the registered names and the patterns."""
+    return dataset_names() + SEQUENCE_PATTERNS + PATTERNS
+
+
 def check_dataset_name(name: str) -> None:
-    """Accept a registered name, or a path name whose file or folder exists (its content
-    hash then recorded as its version); a clear error otherwise. Loads nothing."""
-    if name in ENTRIES:
+    """Accept a registered name, a generated sequence dataset's name, or a path name whose
+    file or folder exists (its content hash then recorded as its version); a clear error
+    otherwise. Loads nothing."""
+    if name in ENTRIES or _sequence_entry(name) is not None:
         return
     if path_kind(name) is None:
-        raise UnknownNameError("dataset", str(name), dataset_names() + PATTERNS)
+        raise UnknownNameError("dataset", str(name), valid_dataset_names())
     current(name)
 
 
@@ -171,11 +204,13 @@ def dataset_entry(name: str) -> DatasetEntry:
     entry = ENTRIES.get(name)
     if isinstance(entry, LoaderDataset):
         return resolve_function("ticketlab.data.own_load:loaded_entry", "The loader datasets' reader")(entry)
+    if entry is None:
+        entry = _sequence_entry(name)
     if entry is not None:
         return entry
     kind = path_kind(name)
     if kind is None:
-        raise UnknownNameError("dataset", str(name), dataset_names() + PATTERNS)
+        raise UnknownNameError("dataset", str(name), valid_dataset_names())
     return resolve_function(PATH_READERS[kind], f"The reader of '{kind}:' datasets")(current(name))
 
 
@@ -185,7 +220,8 @@ def dataset_info(name: str) -> DatasetInfo:
 
 def dataset_version(name: str) -> str | None:
     """The version a spec on `name` records now: the content hash of a path name (computed
-    again if its file changed), the registered version, or None for the built-ins."""
+    again if its file changed), the registered version, or None for the built-ins (the
+    generated sequence datasets among them: their generators are fixed)."""
     check_dataset_name(name)
     found = version_of("dataset", name)
     return None if found is None else str(found.version)
@@ -196,7 +232,7 @@ SUFFIX = "_c"
 
 
 def corrupted_names() -> list[str]:
-    """The '-C' names of every image dataset."""
+    """The '-C' names of every registered image dataset (never the sequence datasets)."""
     # A loader dataset's shape is known only once it has loaded (in this process): listing
     # it would run every user's loader, so it is listed only then.
     infos = {n: entry.info if isinstance(entry, DatasetEntry) else getattr(entry.loaded.get("entry"), "info", None)
