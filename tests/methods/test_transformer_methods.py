@@ -75,7 +75,10 @@ def test_pruning_at_initialization_reaches_the_density(runs_dir, train, method):
     run = opened(spec, runs_dir)
     mask = run.load_mask("mask.safetensors")
     assert abs(mask.kept() - 0.2 * mask.size()) <= len(list(mask)), (mask.kept(), mask.size())
-    assert all(mask[n].any() for n in mask), "no layer is emptied"
+    emptied = [n for n in mask if not mask[n].any()]
+    # SynFlow's all-ones input is the same at every position, so attention is uniform
+    # whatever q and k are: their scores are tiny and they may go first (docs/methods.md).
+    assert all(".attn.q." in n or ".attn.k." in n for n in emptied) if method == "synflow" else not emptied, emptied
     assert "heads_left" in run.result()
 
 
