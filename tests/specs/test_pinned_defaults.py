@@ -22,6 +22,7 @@ PINNED = {
         "optimizer": "sgd", "lr": 0.1, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0,
         "schedule": "constant", "milestones": (), "gamma": 0.1, "warmup": "0it", "augment": None,
         "val_size": 0, "eval_every": "1ep", "data_seed": None, "init": "kaiming_normal", "task": None,
+        "decay_on": "all", "clip_grad": 0.0, "label_smoothing": 0.0,
     }),
     "imp": (2, {
         "train": REQUIRED, "levels": 10, "prune_fraction": 0.2, "scope": "global", "layer_rates": (),

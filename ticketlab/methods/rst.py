@@ -94,7 +94,9 @@ def transform_spec(spec: RstSpec):
     steps = spec.ramp_steps + spec.stabilize
     return spec.train.replace(duration=f"{steps}it", batch_size=spec.transform_batch, optimizer="sgd",
                               lr=spec.transform_lr, momentum=0.9, nesterov=False, schedule="constant",
-                              milestones=(), warmup="0it", eval_every=f"{max(steps // 10, 1)}it")
+                              milestones=(), warmup="0it", eval_every=f"{max(steps // 10, 1)}it",
+                              # the growing penalty joins the gradients before clipping, which would cap it
+                              clip_grad=0.0)
 
 
 def _note_dense_share(spec: RstSpec, alive: Mask, ignore: set[str], ctx: RunContext) -> None:

@@ -7,9 +7,9 @@ from typing import ClassVar
 
 from ..core.errors import SpecError, UnknownNameError
 from ..train.duration import Duration
-from ..train.optim import OPTIMIZERS
+from ..train.optim import DECAY_ON, OPTIMIZERS
 from ..train.schedule import SCHEDULES
-from ..train.task_names import task_entry
+from ..train.task_names import check_label_smoothing, effective_task, task_entry
 from .base import Spec, register_spec
 from .fields import SEED, setting
 
@@ -28,12 +28,14 @@ class TrainSpec(Spec):
                         flag=None, many="--seeds", **SEED)
     duration: str = setting("10ep", help="training length: epochs (10ep) or iterations (500it)", flag=None)
     batch_size: int = setting(128, help="examples per step", flag=None, at_least=1)
-    optimizer: str = setting("sgd", help="sgd, adam or adamw", flag=None)
+    optimizer: str = setting("sgd", help="sgd, adam or adamw (decoupled weight decay)", flag=None)
     lr: float = setting(0.1, help="learning rate", flag=None, above=0)
     momentum: float = setting(0.0, help="SGD momentum", flag=None, at_least=0, below=1)
     nesterov: bool = setting(False, help="Nesterov momentum", flag=None)
     weight_decay: float = setting(0.0, help="L2 penalty", flag=None, at_least=0)
-    schedule: str = setting("constant", help="learning-rate schedule: constant, multistep or cosine", flag=None)
+    schedule: str = setting("constant", help="learning-rate schedule: constant, multistep, cosine (over the whole "
+                            "run) or warmup_cosine (linear warm-up over warmup, then cosine from the peak to 0)",
+                            flag=None)
     milestones: tuple[str, ...] = setting((), help="steps where multistep decays, e.g. 80ep,120ep", flag=None)
     gamma: float = setting(0.1, help="multistep decay factor", flag=None, above=0)
     warmup: str = setting("0it", help="linear learning-rate warmup length", flag=None)
@@ -47,6 +49,13 @@ class TrainSpec(Spec):
                         "own draw)", flag=None)
     task: str | None = setting(None, help="classification, regression or a registered loss; unset: the dataset's "
                                "own task", flag=None)
+    # Settings that transformers need; their defaults train as before they existed.
+    decay_on: str = setting("all", help="which parameters weight_decay applies to: all, or prunable (the model's "
+                            "prunable weights only; not norms, biases, embeddings left dense)", flag=None)
+    clip_grad: float = setting(0.0, help="clip the global gradient norm to this value; 0: no clipping", flag=None,
+                               at_least=0)
+    label_smoothing: float = setting(0.0, help="label smoothing of the cross-entropy trained on; evaluation "
+                                     "stays plain", flag=None, at_least=0, below=1)
 
     def __post_init__(self) -> None:
         from ..data.registry import check_dataset_name
@@ -60,8 +69,11 @@ class TrainSpec(Spec):
             raise UnknownNameError("schedule", self.schedule, SCHEDULES)
         if self.init not in INITS:
             raise UnknownNameError("init", self.init, list(INITS))
+        if self.decay_on not in DECAY_ON:
+            raise UnknownNameError("decay_on setting", self.decay_on, DECAY_ON)
         if self.task is not None:
-            task_entry(self.task)  # an unknown name: the valid ones
+            # an unknown name: the valid ones; label smoothing of a loss it cannot smooth: what can
+            check_label_smoothing(self.label_smoothing, task_entry(self.task))
         for text in (self.duration, self.warmup, self.eval_every, *self.milestones):
             Duration.parse(text)
         if Duration.parse(self.duration).amount <= 0:
@@ -87,8 +99,10 @@ class TrainSpec(Spec):
         from ..models import build_model
 
         info = dataset_info(self.dataset)
+        if self.task is None:  # the dataset's own task: known once its entry is read
+            check_label_smoothing(self.label_smoothing, task_entry(effective_task(None, info)), dataset_own=True)
         with torch.device("meta"):  # shapes only: no memory, no initialization cost
-            build_model(self.model, info.input_shape, info.num_classes)
+            build_model(self.model, info.input_shape, info.num_classes, vocab_size=getattr(info, "vocab_size", 0))
 
     @property
     def steps_per_epoch(self) -> int:

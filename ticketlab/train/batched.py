@@ -7,7 +7,8 @@ optimizer state and BatchNorm statistics. Their parameters and buffers are stack
 batches in one call; the loss is the sum of the members' mean losses, so each member's
 gradient is exactly its own. One optimizer steps the stacked tensors: SGD (momentum,
 weight decay) and Adam are elementwise, so a member's update is the one it would get
-alone. Masks are enforced on the stacked gradients and weights as `MaskEnforcer` does.
+alone. Masks are enforced on the stacked gradients and weights as `MaskEnforcer` does;
+`clip_grad` scales each member's gradients by that member's own global norm.
 
 `write_back` copies member i's weights, buffers, optimizer state, step and running loss
 into its own `Trainer`, so evaluation, checkpoints (in the single-network format, which
@@ -29,7 +30,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from ..core.progress import Progress
 from .device import autocast
 from .loop import Trainer
-from .optim import build_optimizer
+from .optim import clip_member_grads, spec_optimizer
 
 
 class BatchedTrainer:
@@ -48,9 +49,9 @@ class BatchedTrainer:
         self.params, self.buffers = stack_module_state(models)
         self.base = copy.deepcopy(first.model).to("meta")
         self.names = [n for n, _ in first.model.named_parameters()]
-        self.optimizer = build_optimizer(self.spec.optimizer, [self.params[n] for n in self.names], lr=self.spec.lr,
-                                         momentum=self.spec.momentum, nesterov=self.spec.nesterov,
-                                         weight_decay=self.spec.weight_decay)
+        self.optimizer = spec_optimizer(self.spec, [(n, self.params[n]) for n in self.names],
+                                        getattr(first.model, "prunable_names", None))
+        self.clip_grad = first.clip_grad
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
         self._stack_optimizer_state()
         masked = set().union(*(set(t.mask) for t in members if t.mask is not None))
@@ -99,6 +100,7 @@ class BatchedTrainer:
             for name, mask in self.masks.items():
                 if self.params[name].grad is not None:
                     self.params[name].grad.mul_(mask)
+        clip_member_grads([self.params[n] for n in self.names], self.clip_grad)  # each member by its own norm
         self.optimizer.step()
         with torch.no_grad():
             for name, mask in self.masks.items():

@@ -1,9 +1,10 @@
 """The one training loop.
 
 Everything a step does is visible here: take a batch from the device-resident loader,
-forward under autocast, backward, mask the gradients, step, mask the weights. The
-learning rate is a pure function of the step, the data order a pure function of
-(seed, epoch), so `state_dict()` at any step is enough to resume bit-identically.
+forward under autocast, backward, mask the gradients, clip them (`clip_grad`), step, mask
+the weights. The learning rate is a pure function of the step, the data order a pure
+function of (seed, epoch), so `state_dict()` at any step is enough to resume
+bit-identically.
 
 In a multi-process (DDP) job (`train.ddp`) each rank trains on its slice of every
 global batch through a DDP wrapper of the same model; masks, running loss and evaluation
@@ -24,7 +25,7 @@ from ..sparse import Mask, MaskEnforcer
 from .device import autocast, memory_format
 from .duration import to_steps
 from .evaluate import evaluate
-from .optim import build_optimizer
+from .optim import clip_grads, spec_optimizer
 from .rng import rng_state, set_rng_state
 from .schedule import lr_factor
 from .task import task_for
@@ -52,10 +53,9 @@ class Trainer:
         self.model = model.to(device=device, memory_format=self.memory_format)
         self._ddp: torch.nn.Module | None = None  # made at the first step of a DDP job (`ddp_model`)
         self.forward_model = self.model  # what a training step calls: the model, or it compiled (`compile`)
-        self.optimizer = build_optimizer(spec.optimizer, self.model.parameters(), lr=spec.lr,
-                                         momentum=spec.momentum, nesterov=spec.nesterov,
-                                         weight_decay=spec.weight_decay)
+        self.optimizer = spec_optimizer(spec, self.model.named_parameters(), getattr(model, "prunable_names", None))
         self.base_lrs = [g["lr"] for g in self.optimizer.param_groups]
+        self.clip_grad = getattr(spec, "clip_grad", 0.0)
         self.lr_factor = lr_factor(spec.schedule, total_steps=self.total_steps,
                                    milestones=[self.steps(m) for m in spec.milestones], gamma=spec.gamma,
                                    warmup_steps=self.steps(spec.warmup))
@@ -144,6 +144,10 @@ class Trainer:
             self.on_backward(self)
         if self.enforcer is not None:
             self.enforcer.apply_to_grads()
+        # The masked gradients, clipped as a whole. Under DDP they are the ranks' mean by now,
+        # the same on every rank, and so is the clipping; bf16 autocast needs no loss scaling,
+        # so there is nothing to unscale first.
+        clip_grads(self.model.parameters(), self.clip_grad)
         self.optimizer.step()
         if self.enforcer is not None:
             self.enforcer.apply_to_weights()
@@ -153,13 +157,13 @@ class Trainer:
     def loss(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The mean loss of the batch; in a DDP job, this rank's share of it."""
         if not self.in_ddp_job:
-            return self.task.loss(self.forward_model(x), y)
+            return self.task.training_loss(self.forward_model(x), y)
         # This rank's slice, summed and scaled by (ranks / global batch): DDP averages the
         # ranks' gradients, so the update is the global batch's mean-loss update, also for a
         # last batch that does not split evenly; and the mean over ranks of this loss is the
         # global mean loss (`evaluate_now`).
         logits = self.ddp_model()(ddp.shard(x))
-        return self.task.loss_sum(logits, ddp.shard(y)) * (ddp.world_size() / len(y))
+        return self.task.training_loss(logits, ddp.shard(y), summed=True) * (ddp.world_size() / len(y))
 
     def compile(self, mode: str = "default") -> None:
         """Train through `torch.compile(model)` (inductor kernels; `reduce-overhead` adds CUDA

@@ -24,7 +24,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from ..core.progress import Progress
 from ..sparse import Mask
-from .optim import build_optimizer
+from .optim import clip_grads, clip_member_grads, spec_optimizer
 from .rng import rng_state, set_rng_state
 from .schedule import lr_factor
 from .task import Task, classification
@@ -100,19 +100,21 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
                  checkpoint_every: int = 0, on_checkpoint: Callable[[dict], None] | None = None,
                  resume: dict | None = None) -> float:
     """`steps` masked steps of the shared weights with the optimizer and schedule of `spec`
-    (anything with optimizer, lr, momentum, nesterov, weight_decay, schedule and gamma);
-    returns the mean training loss.
+    (anything with optimizer, lr, momentum, nesterov, weight_decay, schedule and gamma;
+    decay_on, clip_grad and label_smoothing where it has them); returns the mean training
+    loss.
 
     Every `checkpoint_every` steps `on_checkpoint(state)` receives the whole training state:
     weights, statistics, optimizer, the loss so far, the global RNG and the state of the
     `generators` that `batches` draws from. Given back as `resume`, it continues where it
     stopped and ends bit-identical to an uninterrupted run. `loss_fn(outputs, y)` is the
-    mean loss of a batch; None: the classification task's cross-entropy."""
-    loss_fn = loss_fn or classification().loss
+    mean loss of a batch; None: the classification task's cross-entropy, with the spec's
+    label smoothing."""
+    loss_fn = loss_fn or classification(getattr(spec, "label_smoothing", 0.0)).training_loss
     model = net.model
     model.train()
-    optimizer = build_optimizer(spec.optimizer, model.parameters(), lr=spec.lr, momentum=spec.momentum,
-                                nesterov=spec.nesterov, weight_decay=spec.weight_decay)
+    optimizer = spec_optimizer(spec, model.named_parameters(), getattr(model, "prunable_names", None))
+    clip = getattr(spec, "clip_grad", 0.0)
     base = [g["lr"] for g in optimizer.param_groups]
     factor = _schedule(spec, steps)
     weights = dict(model.named_parameters())
@@ -127,7 +129,8 @@ def train_routed(net: RoutedNet, batches: BatchFn, steps: int, spec, *, progress
             group["lr"] = lr * factor(step)
         loss = loss_fn(net.forward(x, k), y)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # through m_k * theta: the gradients are masked already
+        clip_grads(model.parameters(), clip)
         _masked_step(optimizer, masked, [net.masks[k][n] for n in net.names])
         total += loss.detach()
         if progress is not None and (step + 1) % 100 == 0:
@@ -190,7 +193,7 @@ def train_routed_stacked(nets: list[RoutedNet], batches: list[BatchFn], steps: i
     independent-models baseline). Each member ends where `train_routed` would take it
     alone, to float tolerance; returns each member's mean training loss. `task` gives the
     loss (None: classification's cross-entropy)."""
-    task = task or classification()
+    task = task or classification(getattr(spec, "label_smoothing", 0.0))
     models = [n.model for n in nets]
     for model in models:
         model.train()
@@ -203,8 +206,8 @@ def train_routed_stacked(nets: list[RoutedNet], batches: list[BatchFn], steps: i
     keeps = {n: torch.stack([net.masks[0][n] for net in nets]) for n in names}
     floats = {n: k.to(params[n].dtype) for n, k in keeps.items()}
     order = list(params)
-    optimizer = build_optimizer(spec.optimizer, [params[n] for n in order], lr=spec.lr, momentum=spec.momentum,
-                                nesterov=spec.nesterov, weight_decay=spec.weight_decay)
+    optimizer = spec_optimizer(spec, [(n, params[n]) for n in order], getattr(models[0], "prunable_names", None))
+    clip = getattr(spec, "clip_grad", 0.0)
     base = [g["lr"] for g in optimizer.param_groups]
     factor = _schedule(spec, steps)
 
@@ -221,6 +224,7 @@ def train_routed_stacked(nets: list[RoutedNet], batches: list[BatchFn], steps: i
         losses = task.member_losses(logits, ys)
         optimizer.zero_grad(set_to_none=True)
         losses.sum().backward()  # the sum: each member's gradient is exactly its own
+        clip_member_grads([params[n] for n in order], clip)  # each member by its own norm
         _masked_step(optimizer, [params[n] for n in names], [keeps[n] for n in names])
         totals += losses.detach()
     with torch.no_grad():  # each member's weights and statistics back into its own network

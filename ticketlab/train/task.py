@@ -12,6 +12,10 @@ its checkpoints. The names live in `task_names.py` (no torch); this module compu
 A "sum" below is the sum over examples of each example's loss; the built-in regression's
 example loss is the mean over its D outputs, so that sum / N is `F.mse_loss`'s mean.
 The built-in classification computes exactly what the loop computed before tasks existed.
+
+Label smoothing (a training spec's `label_smoothing`, built-in classification only) is
+part of the loss trained on, `training_loss` and `member_losses`; `loss`, `loss_sum` and
+every evaluation stay the plain cross-entropy, so test losses compare across runs.
 """
 from __future__ import annotations
 
@@ -23,13 +27,15 @@ import torch.nn.functional as F
 from ..core.errors import TicketlabError
 from ..core.registry import resolve_function
 from .metrics import confusion_matrix, summarize, summarize_regression
-from .task_names import CLASSIFICATION, REGRESSION, effective_task, task_entry
+from .task_names import CLASSIFICATION, REGRESSION, check_label_smoothing, effective_task, task_entry
 
 
 class Task:
-    def __init__(self, name: str):
+    def __init__(self, name: str, label_smoothing: float = 0.0):
         entry = task_entry(name)
         self.name, self.kind, self.builtin = entry.name, entry.kind, entry.loss is None
+        check_label_smoothing(label_smoothing, entry)
+        self.label_smoothing = label_smoothing  # of the training loss alone
         self._loss = None if self.builtin else resolve_function(entry.loss, f"The loss of task '{name}'")
         self.selection = "accuracy" if self.kind == CLASSIFICATION else "loss"  # what ranks checkpoints
         self.higher_is_better = self.kind == CLASSIFICATION
@@ -46,6 +52,13 @@ class Task:
             return F.cross_entropy(outputs, targets)
         return F.mse_loss(outputs.float(), shaped_targets(targets, outputs))
 
+    def training_loss(self, outputs: torch.Tensor, targets: torch.Tensor, *, summed: bool = False) -> torch.Tensor:
+        """The loss trained on: `loss` (`loss_sum` when summed) with the label smoothing."""
+        if not self.label_smoothing:
+            return self.loss_sum(outputs, targets) if summed else self.loss(outputs, targets)
+        return F.cross_entropy(outputs, targets, label_smoothing=self.label_smoothing,
+                               reduction="sum" if summed else "mean")
+
     def loss_sum(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """The sum over the batch's examples of each one's loss."""
         if self._loss is not None:
@@ -56,13 +69,15 @@ class Task:
         return F.mse_loss(outputs.float(), shaped_targets(targets, outputs), reduction="sum") / width
 
     def member_losses(self, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Each stacked member's mean loss: outputs (M, B, ...), targets (M, B, ...) -> (M,)."""
+        """Each stacked member's mean training loss (with the label smoothing):
+        outputs (M, B, ...), targets (M, B, ...) -> (M,)."""
         m, b = targets.shape[:2]
         if self._loss is not None:
             return torch.stack([self._loss(o, t) for o, t in zip(outputs, targets)])
         if self.kind == CLASSIFICATION:
-            return F.cross_entropy(outputs.reshape(m * b, -1), targets.reshape(-1), reduction="none").view(m, b) \
-                .mean(dim=1)
+            smoothing = {"label_smoothing": self.label_smoothing} if self.label_smoothing else {}
+            return F.cross_entropy(outputs.reshape(m * b, -1), targets.reshape(-1), reduction="none",
+                                   **smoothing).view(m, b).mean(dim=1)
         errors = F.mse_loss(outputs.float(), shaped_targets(targets, outputs), reduction="none")
         return errors.reshape(m, -1).mean(dim=1)
 
@@ -118,13 +133,14 @@ def shaped_targets(targets: torch.Tensor, outputs: torch.Tensor) -> torch.Tensor
 
 
 def task_for(spec, info) -> Task:
-    """The task of a run: its training spec's `task`, else the dataset's own."""
-    return Task(effective_task(spec.task, info))
+    """The task of a run: its training spec's `task`, else the dataset's own; with the
+    spec's label smoothing (where it has the setting)."""
+    return Task(effective_task(spec.task, info), getattr(spec, "label_smoothing", 0.0))
 
 
-def classification() -> Task:
+def classification(label_smoothing: float = 0.0) -> Task:
     """The built-in cross-entropy task: what routed training (RTL) and corrupted test sets assume."""
-    return Task(CLASSIFICATION)
+    return Task(CLASSIFICATION, label_smoothing)
 
 
 __all__ = ["CLASSIFICATION", "REGRESSION", "Evaluation", "Task", "classification", "shaped_targets", "task_for"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..core.errors import TicketlabError, UnknownNameError
+from ..core.errors import SpecError, TicketlabError, UnknownNameError
 from ..core.registry import check_function, check_name, function_name, note_version
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
@@ -87,3 +87,20 @@ def effective_task(task: str | None, info) -> str:
 def task_kind(task: str | None, info) -> str:
     """'classification' or 'regression': the kind of the task a run trains on."""
     return task_entry(effective_task(task, info)).kind
+
+
+def check_label_smoothing(label_smoothing: float, entry: TaskEntry, *, dataset_own: bool = False) -> None:
+    """Refuse label smoothing outside [0, 1), or for a task other than the built-in
+    cross-entropy (a registered loss smooths, if it wants, itself)."""
+    if not 0 <= label_smoothing < 1:
+        raise SpecError(f"label_smoothing is in [0, 1) (0: none); got {label_smoothing}.")
+    if not label_smoothing or entry.kind == CLASSIFICATION and entry.loss is None:
+        return
+    task = f"task '{entry.name}'" + (" (the dataset's own)" if dataset_own else "")
+    if entry.kind != CLASSIFICATION:
+        raise SpecError(f"label_smoothing={label_smoothing} smooths class labels, but this run's {task} is a "
+                        f"regression ({entry}): label smoothing applies to the task 'classification' only. "
+                        "Leave label_smoothing at 0 for a regression.")
+    raise SpecError(f"label_smoothing={label_smoothing} smooths the built-in cross-entropy, but this run's {task} is "
+                    f"a registered loss ({entry}): label smoothing applies to the task 'classification' only. "
+                    "Leave label_smoothing at 0 and smooth inside the registered loss, or train on classification.")
