@@ -33,15 +33,8 @@ def train_spec(task: str, args) -> TrainSpec:
     fields = dict(SETTINGS[task.split("_")[0]])
     if args.steps:
         fields["duration"] = f"{args.steps}it"
-    return TrainSpec(dataset=task, optimizer="adamw", warmup="100it", eval_every=f"{args.eval_every}it", **fields,
-                     **decay_on_prunable())
-
-
-def decay_on_prunable() -> dict:
-    """Weight decay on the prunable weights only, where this version has the setting."""
-    from dataclasses import fields
-
-    return {"decay_on": "prunable"} if "decay_on" in {f.name for f in fields(TrainSpec)} else {}
+    return TrainSpec(dataset=task, optimizer="adamw", warmup="100it", eval_every=f"{args.eval_every}it",
+                     decay_on="prunable", **fields)
 
 
 def specs(args) -> dict[str, list[ImpSpec]]:
@@ -99,7 +92,8 @@ def main() -> None:
                "target": TARGET, "tasks": {}}
     lines = ["## Small transformers on algorithmic tasks: IMP and its random control", "",
              f"Command: `{command}` ({minutes:.1f} minutes on {machine()}, seeds {','.join(map(str, args.seeds))}).",
-             f"Setting: AdamW, a 100-step warm-up, weight decay on the pruned weights where the version has it; "
+             f"Setting: AdamW, a 100-step warm-up then a constant rate, weight decay on the attention and MLP weights only "
+             f"(decay_on=prunable); "
              f"global pruning of the attention and MLP weights, {args.prune_fraction:.0%} per level, rewinding to "
              f"init; the random control at every level. \"Steps to {TARGET:.0%}\": the first evaluation (every "
              f"{args.eval_every} steps) at which test accuracy reached {TARGET:.0%}, per seed; - where it never did.", ""]
