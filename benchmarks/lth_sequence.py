@@ -24,7 +24,7 @@ from ticketlab.specs import ImpSpec, TrainSpec
 
 SETTINGS = {  # per task family: model, steps, batch, learning rate, weight decay
     "modular": dict(model="transformer_1_128_4", duration="1500it", batch_size=512, lr=1e-3, weight_decay=1.0),
-    "parity": dict(model="transformer_2_64_4", duration="1000it", batch_size=128, lr=1e-3, weight_decay=0.1),
+    "parity": dict(model="transformer_2_64_4", duration="400it", batch_size=128, lr=1e-3, weight_decay=0.1),
 }
 TARGET = 0.95
 
