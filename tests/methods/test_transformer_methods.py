@@ -17,7 +17,7 @@ MODELS = {"vit": ("vit_2_16_4_4", "synthetic"), "transformer": ("transformer_2_1
 
 def short(kind: str, **fields) -> TrainSpec:
     model, dataset = MODELS[kind]
-    return TrainSpec(model=model, dataset=dataset, **{**SHORT, **fields})
+    return TrainSpec(**{"model": model, "dataset": dataset, **SHORT, **fields})
 
 
 @pytest.fixture(params=list(MODELS))
