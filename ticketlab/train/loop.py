@@ -147,7 +147,8 @@ class Trainer:
         # The masked gradients, clipped as a whole. Under DDP they are the ranks' mean by now,
         # the same on every rank, and so is the clipping; bf16 autocast needs no loss scaling,
         # so there is nothing to unscale first.
-        clip_grads(self.model.parameters(), self.clip_grad)
+        if self.clip_grad:  # off by default: the step then does no more than before the setting
+            clip_grads(self.model.parameters(), self.clip_grad)
         self.optimizer.step()
         if self.enforcer is not None:
             self.enforcer.apply_to_weights()
