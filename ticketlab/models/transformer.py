@@ -31,13 +31,13 @@ from .shapes import misfit
 from .transformer_names import MLP_RATIO, TransformerPlan
 
 # Which parameters each prunable part (transformer_names.PARTS) holds.
-PART_PATTERNS = {
+PART_PATTERNS = {part: re.compile(pattern) for part, pattern in {
     "attn": r"layers\.\d+\.attn\.(q|k|v|out)\.weight",
     "mlp": r"layers\.\d+\.mlp\.fc[12]\.weight",
     "embed": r"embed\.weight",
     "pos": r"pos_embed",
     "head": r"head\.weight",
-}
+}.items()}
 
 
 class TransformerModel(TicketModel):
@@ -73,7 +73,7 @@ class TransformerModel(TicketModel):
     # -- the pruning interface ------------------------------------------------------------
     @property
     def prunable_names(self) -> list[str]:
-        patterns = [re.compile(PART_PATTERNS[part]) for part in self.plan.parts]
+        patterns = [PART_PATTERNS[part] for part in self.plan.parts]
         return [n for n, _ in self.named_parameters() if any(p.fullmatch(n) for p in patterns)]
 
     @property
