@@ -70,13 +70,13 @@ def head_mask(scores: dict[str, torch.Tensor], ticket: Mask, model: torch.nn.Mod
               if all(f"{prefix}.{p}.weight" in ticket for p in PROJECTIONS)]
     if not layers:
         return base
-    norms, sizes = [], []
+    norms = []
     for prefix, heads in layers:
         parts = [_slices(scores[f"{prefix}.{p}.weight"].float(), heads, p) for p in PROJECTIONS]
         norms += [torch.sqrt(sum((part[h] ** 2).sum() for part in parts)) for h in range(heads)]
-        sizes += [sum(part[h].numel() for part in parts) for h in range(heads)]
-    target = sum(int(ticket[f"{prefix}.{p}.weight"].sum()) for prefix, _ in layers for p in PROJECTIONS)
-    keep = min(len(norms), max(1, round(target / sizes[0])))  # every head has the same size
+    attention = [f"{prefix}.{p}.weight" for prefix, _ in layers for p in PROJECTIONS]
+    head_size = sum(ticket[n].numel() for n in attention) / len(norms)  # every head has the same size
+    keep = min(len(norms), max(1, round(sum(int(ticket[n].sum()) for n in attention) / head_size)))
     chosen = set(torch.stack(norms).argsort(descending=True)[:keep].tolist())
     masks = {n: base[n] for n in base}
     index = 0
