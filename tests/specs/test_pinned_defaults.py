@@ -34,7 +34,7 @@ PINNED = {
     }),
     "dst": (1, {
         "train": REQUIRED, "method": REQUIRED, "density": REQUIRED, "distribution": "erk",
-        "update_every": "100it", "stop": "", "drop_fraction": 0.3, "dense_layers": (),
+        "update_every": "100it", "stop": "", "drop_fraction": 0.3, "dense_layers": (), "start": "",
     }),
     "rst": (2, {
         "train": REQUIRED, "density": REQUIRED, "reg_step": 0.0001, "reg_every": 5, "reg_ceiling": 1.0,

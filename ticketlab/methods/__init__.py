@@ -28,8 +28,8 @@ register_method(Method(
     curves=("snip", "grasp", "synflow", "random_init"),
     help="prune at initialization (SNIP, GraSP, SynFlow, random), then train", batch_help="the densities and seeds"))
 register_method(Method("dst", DstSpec, _HERE + "dst:run_dst", points=_READ + "baseline_points",
-                       masks=_READ + "baseline_mask", report=True, curves=("set", "rigl"),
-                       help="dynamic sparse training (SET, RigL)"))
+                       masks=_READ + "baseline_mask", report=True, curves=("set", "rigl", "gmp"),
+                       help="dynamic sparse training (SET, RigL) and gradual magnitude pruning (GMP)"))
 register_method(Method("rst", RstSpec, _HERE + "rst:run_rst", points=_READ + "rst_points", report=True,
                        curves=("rst", "rst_scratch"),
                        help="dual lottery tickets: random sparse network transformation"))

@@ -1,10 +1,16 @@
-"""`dst`: dynamic sparse training, SET (random regrowth) and RigL (gradient regrowth).
+"""`dst`: dynamic sparse training, SET (random regrowth) and RigL (gradient regrowth), and
+gradual magnitude pruning (GMP, Zhu & Gupta 2017), the baseline they are compared with.
 
 The network starts sparse (a random mask with uniform or ERK layer densities). Every
 `update_every` steps until `stop`, each layer replaces a cosine-decayed fraction of its
 active weights: the smallest magnitudes are dropped, as many are grown (RigL: largest
 dense gradient of that step's batch; SET: at random). Grown weights start at zero with
 no optimizer state; dropped ones are zeroed with theirs (`Trainer.set_mask`).
+
+GMP starts dense and prunes by magnitude every `update_every` steps from `start` to
+`stop` along the cubic schedule (`prune/gmp.py`), each layer to its density under
+`distribution` (or one threshold, `global`); weights pruned stay pruned. The mask is
+part of the training state, so a resumed run goes on from the mask it had.
 """
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from ..specs.baselines import DstSpec
 from .context import RunContext
 from ..prune import resolve_layers
 from ..prune.dst import drop_and_grow, drop_fraction_at, layer_densities, random_mask
+from ..prune.gmp import gmp_mask, pruning_steps, sparsity_at
+from ..sparse import Mask
 from ..store import RunDir
 from ..train import Trainer
 from .units import derived_seed, layer_report, prepare, train_unit
@@ -48,19 +56,47 @@ class Rewiring:
         self.updates += 1
 
 
+class GradualPruning:
+    """The trainer hook that prunes by magnitude along GMP's cubic schedule (`prune/gmp.py`)."""
+
+    def __init__(self, spec: DstSpec, start: int, stop: int, every: int, targets: dict[str, float],
+                 ignore: set[str]):
+        self.spec, self.start, self.stop, self.targets, self.ignore = spec, start, stop, targets, ignore
+        self.steps = pruning_steps(start, stop, every)
+
+    def prune(self, trainer: Trainer) -> None:
+        if trainer.step not in self.steps:
+            return
+        # Each layer's sparsity follows the schedule to its own final sparsity 1 - target.
+        at = {n: 1 - sparsity_at(trainer.step, self.start, self.stop, 1 - d) for n, d in self.targets.items()}
+        params = dict(trainer.model.named_parameters())
+        scope = "global" if self.spec.distribution == "global" else "layerwise"
+        trainer.set_mask(gmp_mask({n: params[n].detach() for n in trainer.mask}, trainer.mask, at, scope=scope,
+                                  ignore=self.ignore))
+
+
 def run_dst(spec: DstSpec, run: RunDir, ctx: RunContext) -> dict:
     data, model = prepare(spec.train, ctx)
     ignore = set(resolve_layers(spec.dense_layers, model.prunable_names, model.output_name))
     shapes = {n: p.shape for n, p in model.named_parameters() if n in model.prunable_names}
-    generator = torch.Generator().manual_seed(derived_seed(spec.train.seed, "dst-init"))
-    mask = random_mask(shapes, layer_densities(shapes, spec.density, spec.distribution, ignore), generator,
-                       ctx.device)
+    spread = "uniform" if spec.distribution == "global" else spec.distribution
+    densities = layer_densities(shapes, spec.density, spread, ignore)
+    if spec.method == "gmp":  # dense at the start, pruned as it trains
+        mask = Mask({n: torch.ones(s, dtype=torch.bool, device=ctx.device) for n, s in shapes.items()})
+    else:
+        generator = torch.Generator().manual_seed(derived_seed(spec.train.seed, "dst-init"))
+        mask = random_mask(shapes, densities, generator, ctx.device)
     trainer = Trainer(spec.train, model, data, ctx.device, mask=mask)
-    stop = trainer.steps(spec.stop) if spec.stop else int(0.75 * trainer.total_steps)
-    rewiring = Rewiring(spec, trainer.steps(spec.update_every), stop, ignore)
-    trainer.on_backward, trainer.after_step = rewiring.capture_grads, rewiring.rewire
+    if spec.method == "gmp":
+        start, stop = spec.gmp_window(trainer.total_steps)
+        trainer.after_step = GradualPruning(spec, start, stop, trainer.steps(spec.update_every), densities,
+                                            ignore).prune
+    else:
+        stop = trainer.steps(spec.stop) if spec.stop else int(0.75 * trainer.total_steps)
+        rewiring = Rewiring(spec, trainer.steps(spec.update_every), stop, ignore)
+        trainer.on_backward, trainer.after_step = rewiring.capture_grads, rewiring.rewire
     metrics = train_unit(trainer, run, ctx, f"dst {spec.method} at density {spec.density:g}")
     run.save_mask("mask.safetensors", trainer.mask)
     return {"metrics": {"method": spec.method, "density": round(trainer.mask.density(), 6), **metrics},
             **layer_report(trainer.mask, model),
-            "initial_jaccard": round(trainer.mask.jaccard(mask), 6)}
+            **({} if spec.method == "gmp" else {"initial_jaccard": round(trainer.mask.jaccard(mask), 6)})}

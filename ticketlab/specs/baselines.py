@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..core.errors import UnknownNameError
+from ..core.errors import SpecError, UnknownNameError
 from .base import Spec, check, register_spec
 from .fields import setting
 from .train import TrainSpec
 from ..train.duration import MAX_AMOUNT, Duration
 
-DST_METHODS = ("set", "rigl")
+DST_METHODS = ("set", "rigl", "gmp")
 
 
 def check_dense_layers(spec) -> None:
@@ -18,7 +18,6 @@ def check_dense_layers(spec) -> None:
     import torch
 
     from ..data import dataset_info
-    from ..core.errors import SpecError
     from ..models import build_model
     from ..prune.layers import resolve_layers
 
@@ -68,17 +67,21 @@ class PaiSpec(Spec):
 @register_spec
 @dataclass(frozen=True)
 class DstSpec(Spec):
-    """Sparse from the start, the mask rewired during training (SET, RigL)."""
+    """Sparse from the start, the mask rewired during training (SET, RigL); or dense at the
+    start and pruned gradually to the density (GMP, Zhu & Gupta 2017)."""
 
     kind: ClassVar[str] = "dst"
     train: TrainSpec = setting(help="the sparse training")
-    method: str = setting(help="rigl, or set as the RigL paper's SET baseline (cosine-decayed drop fraction, "
-                               "updates every update_every steps, ERK), not Mocanu et al.'s original")
+    method: str = setting(help="rigl; set as the RigL paper's SET baseline (cosine-decayed drop fraction, "
+                               "updates every update_every steps, ERK), not Mocanu et al.'s original; or gmp, "
+                               "gradual magnitude pruning from dense along the cubic schedule")
     density: float = setting(help="fraction of prunable weights kept", many="--densities", above=0, at_most=1)
-    distribution: str = setting("erk", help="layer densities: erk or uniform")
+    distribution: str = setting("erk", help="layer densities: erk or uniform; for gmp also global (one threshold)")
     update_every: str = setting("100it", help="steps between mask updates")
     stop: str = setting("", help="last update step (empty: at 75% of training, as RigL)")
-    drop_fraction: float = setting(0.3, help="initial fraction rewired (cosine-decayed)", above=0, below=1)
+    drop_fraction: float = setting(0.3, help="initial fraction rewired (cosine-decayed; set and rigl)",
+                                   above=0, below=1)
+    start: str = setting("", help="gmp: first pruning step (empty: at 10% of training)")
     dense_layers: tuple[str, ...] = setting((), help="a layer never pruned, e.g. output", flag="--dense-layer",
                                             repeat=True, metavar="LAYER")
 
@@ -87,19 +90,40 @@ class DstSpec(Spec):
 
         if self.method not in DST_METHODS:
             raise UnknownNameError("dynamic sparse training method", self.method, list(DST_METHODS))
-        if self.distribution not in DISTRIBUTIONS:
-            raise UnknownNameError("layer distribution", self.distribution, list(DISTRIBUTIONS))
+        valid = DISTRIBUTIONS + (("global",) if self.method == "gmp" else ())
+        if self.distribution not in valid:
+            raise SpecError(f"Unknown layer distribution '{self.distribution}' for {self.method}: use "
+                            f"{' or '.join(valid)}" + ("" if self.method == "gmp" else " (global is gmp's alone)")
+                            + ".")
         check(Duration.parse(self.update_every).amount > 0, "update_every must be positive.")
         if self.stop:
             Duration.parse(self.stop)
+        if self.method == "gmp":
+            check(self.drop_fraction == 0.3, f"drop_fraction ({self.drop_fraction}) is the fraction that set and "
+                                             "rigl rewire; gmp only prunes. Leave it out for gmp.")
+        elif self.start:
+            raise SpecError(f"start ({self.start}) is gmp's first pruning step; {self.method} rewires from the "
+                            "first step. Leave it out, or use --method gmp.")
+        if self.start:
+            Duration.parse(self.start)
 
     def preflight(self) -> None:
         self.train.preflight()
         check_dense_layers(self)
         total, every = self.train.steps(self.train.duration), self.train.steps(self.update_every)
+        if self.method == "gmp":
+            start, stop = self.gmp_window(total)
+            check(start < stop <= total, f"gmp prunes from start ({self.start or '10% of training'}, step {start}) "
+                                          f"to stop ({self.stop or '75% of training'}, step {stop}), which must "
+                                          f"satisfy start < stop <= the end of training ({total} iterations).")
         check(every < total, f"The DST update interval {self.update_every} ({every} iterations) is not shorter "
                               f"than training ({self.train.duration} = {total} iterations): no update would happen. "
                               "Use a shorter --update-every.")
+
+    def gmp_window(self, total: int) -> tuple[int, int]:
+        """gmp's first and last pruning steps in a training of `total` iterations."""
+        start = self.train.steps(self.start) if self.start else int(0.1 * total)
+        return start, self.train.steps(self.stop) if self.stop else int(0.75 * total)
 
 
 @register_spec
