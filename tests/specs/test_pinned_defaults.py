@@ -26,7 +26,7 @@ PINNED = {
     }),
     "imp": (2, {
         "train": REQUIRED, "levels": 10, "prune_fraction": 0.2, "scope": "global", "layer_rates": (),
-        "dense_layers": (), "rewind": "init", "controls": (), "control_levels": (),
+        "dense_layers": (), "rewind": "init", "controls": (), "control_levels": (), "channel_score": "l1",
     }),
     "pai": (2, {
         "train": REQUIRED, "method": REQUIRED, "density": REQUIRED, "batches": 1, "iterations": 100,

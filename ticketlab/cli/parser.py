@@ -75,7 +75,7 @@ def _tools(sub) -> None:
     where = export.add_mutually_exclusive_group()
     where.add_argument("--level", type=int, help="an IMP level")
     where.add_argument("--unit", help="any unit of the run holding final weights, e.g. level_03/oneshot")
-    export.add_argument("--format", default="csr", help="dense, csr (default) or 2:4")
+    export.add_argument("--format", default="csr", help="dense, csr (default), 2:4 or slim")
     path_argument(export, "-o", "--out", required=True, help="the file to write (.safetensors)", kind=OUT_FILE,
                   noun="output file", valid="a file to write (not a folder; missing folders above it are created)")
     common_flags(export, runs=False)

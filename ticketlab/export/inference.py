@@ -16,7 +16,9 @@ the network it names (`metadata.py`, `sparse/header.py`), rebuilds it and swaps:
 - `2:4`: on a GPU that supports it, every 2:4-sparse Linear for a semi-structured sparse
   one (`torch.sparse.to_sparse_semi_structured`, the sparse tensor cores); elsewhere the
   dense masked weights, with a note saying why;
-- `dense`: the masked weights as they are.
+- `dense`: the masked weights as they are;
+- `slim`: the network rebuilt with only its kept channels (`slim.py`; a channel ticket's
+  speed without sparse kernels), the kept channels in the metadata `channels`.
 The predictions equal the masked dense model's to float tolerance (tests check this).
 """
 from __future__ import annotations
@@ -179,9 +181,13 @@ def export_inference(run, unit, path: str | os.PathLike, fmt: str = "csr") -> di
         ok = [n for n in prunable if _two_four_ok(pattern[n])]
         if not ok:
             raise SpecError(f"No layer of {unit.path} is 2:4 sparse. Find 2:4 tickets with ticketlab imp --scope 2:4.")
+    extra = {}
+    if fmt == "slim":  # the slim state dict and the kept channels that rebuild it (slim_format.py)
+        from .slim_format import slim_export
+        state, extra = slim_export(spec.model, info, state, mask)
     meta = {"format": KIND, "model": spec.model, "input_shape": json.dumps(list(info.input_shape)),
             "num_classes": str(info.num_classes), "sparsity_format": fmt, "dataset": spec.dataset,
-            "run": run.run_id, "unit": str(Path(unit.path).relative_to(run.path)) or "."}
+            "run": run.run_id, "unit": str(Path(unit.path).relative_to(run.path)) or ".", **extra}
     if info.vocab_size:  # a token model: its embedding's size is not in the input shape
         meta["vocab_size"] = str(info.vocab_size)
     # With the store's checksum of layout and data, so that a flipped byte is refused on loading.
@@ -213,10 +219,15 @@ def load_inference(path: str | os.PathLike, device: str | torch.device = "cpu", 
     tokens = {"vocab_size": settings.vocab_size}
     with torch.device("meta"):
         skeleton = build_model(*network, **tokens)
+    if settings.sparsity_format == "slim":  # rebuilt with the channels its metadata keeps (slim_format.py)
+        from .slim_format import slim_network, slim_skeleton
+        skeleton, kept = slim_skeleton(skeleton, header)
     check_tensors(header, layout_of(skeleton.state_dict()),
                   against=f"the {settings.model} network its metadata names (input {settings.input_shape}, "
                           f"{settings.num_classes} classes)")
     model = build_model(*network, **tokens)
+    if settings.sparsity_format == "slim":
+        model = slim_network(model, kept)
     model.load_state_dict(read_tensors(header))
     model.eval()
     model = sparse_runtime(model, settings.sparsity_format, device, csr_below, csr_conv)

@@ -14,7 +14,7 @@ from ..core.errors import CheckpointError
 from ..sparse.header import Header
 
 KIND = "ticketlab-inference"  # the metadata "format" of an inference file
-FORMATS = ("dense", "csr", "2:4")
+FORMATS = ("dense", "csr", "2:4", "slim")
 
 
 @dataclass(frozen=True)

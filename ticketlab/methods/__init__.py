@@ -19,7 +19,7 @@ _CLI = "ticketlab.cli.hooks:"
 register_method(Method(
     "imp", ImpSpec, _HERE + "imp:run_imp", batched=_HERE + "imp:run_imp_batched", batch_key=_HERE + "imp:batch_key",
     points=_READ + "imp_points", variant=_READ + "imp_variant", masks=_READ + "imp_masks", report=True,
-    curves=("imp", "reinit", "random", "random_global", "random_uniform", "oneshot"),
+    curves=("imp", "reinit", "random", "random_global", "random_uniform", "oneshot", "heads", "random_channels"),
     help="iterative magnitude pruning with rewinding and controls", cli=_CLI + "ImpCommand",
     batch_help="the seeds level by level, and each level's controls,"))
 register_method(Method(

@@ -13,8 +13,10 @@ How a level starts (`Rewind`):
   schedule and data replayed from step k;
 - fine-tuning (`finetune[:k]`): the previous level's final weights, T - k steps at the
   schedule's final learning rate.
+How a level prunes (magnitude, N:M or whole channels) is its scope's (`imp_pruning.py`).
 Controls start as the trunk's level does, with another mask: `random*` a random mask of
-the ticket's density, `oneshot` the dense network's largest final weights in one step,
+the ticket's density, `random_channels` as many channels per group as the ticket at random
+(channel scope), `oneshot` the dense network's largest final weights in one step,
 `heads` that mask with whole attention heads (largest weight norm) in place of the attention's
 weights, about the ticket's count of them (`prune/heads.py`), a structured baseline.
 `reinit` keeps the ticket's mask and trains a fresh init (drawn by the spec's `init`) as
@@ -40,14 +42,13 @@ import math
 import torch
 
 from .context import RunContext
-from ..prune import magnitude_prune, parse_rates, prune_to_counts, random_mask_like, resolve_layers
+from ..prune import parse_rates, random_mask_like, resolve_layers
 from ..prune.heads import head_mask
-from ..prune.names import parse_nm
-from ..prune.nm import group_keep, nm_keep, nm_mask
 from ..sparse import Mask
 from ..specs import ImpSpec
 from ..store import RunDir, Unit
 from ..train import Trainer
+from .imp_pruning import LevelPruner
 from .units import derived_seed, layer_report, prepare, seeded_model, train_unit, train_units_batched
 
 RANDOM_CONTROLS = {"random": "layerwise", "random_global": "global", "random_uniform": "uniform"}
@@ -69,6 +70,7 @@ class ImpJob:
         self.ignore = set(resolve_layers(spec.dense_layers, names, output))
         self.rewind = spec.rewind_plan
         self._rewind_state: dict | None = None  # read from rewind.pt once, on first use
+        self._pruner: LevelPruner | None = None
         steps_per_epoch = math.ceil(len(self.data.train) / spec.train.batch_size)
         self.rewind_step = self.rewind.step.steps(steps_per_epoch)
 
@@ -84,22 +86,13 @@ class ImpJob:
     def level_unit(self, level: int) -> Unit:
         return self.run.level(level)
 
-    def prune(self, mask: Mask, weights: dict, level: int) -> Mask:
-        nm = parse_nm(self.spec.scope)
-        if nm is not None:  # one weight fewer per group of M, down to N
-            return nm_mask({n: weights[n].abs() for n in mask}, mask, nm_keep(level, *nm), nm[1], self.ignore,
-                           self.model.transposed_names)
-        return magnitude_prune(weights, mask, self.spec.prune_fraction, scope=self.spec.scope, rates=self.rates,
-                               ignore=self.ignore)
-
-    def prune_like(self, scores: dict, like: Mask) -> Mask:
-        """One shot from dense to `like`'s counts: per prune group, or per group of M (N:M)."""
-        nm = parse_nm(self.spec.scope)
-        if nm is not None:
-            dense = Mask({n: torch.ones_like(like[n]) for n in like})
-            swapped = self.model.transposed_names
-            return nm_mask(scores, dense, group_keep(like, nm[1], self.ignore, swapped), nm[1], self.ignore, swapped)
-        return prune_to_counts(scores, like, scope=self.spec.scope, rates=self.rates, ignore=self.ignore)
+    @property
+    def pruner(self) -> LevelPruner:
+        """The scope's pruning (`imp_pruning.py`), made on first use."""
+        if self._pruner is None:
+            self._pruner = LevelPruner(self.spec, self.model, self.rates, self.ignore, network=self.fresh_model,
+                                       batches=lambda model: self.make_trainer(model).loader.epoch(0))
+        return self._pruner
 
     def start(self, mask: Mask, level: int, source_weights: dict | None = None,
               model: torch.nn.Module | None = None) -> Trainer:
@@ -127,7 +120,8 @@ class ImpJob:
     def finish_unit(self, unit: Unit, trainer: Trainer, mask: Mask, description: str, **extra) -> dict:
         if not unit.has("mask.safetensors"):  # controls too, for mask similarity
             unit.save_mask("mask.safetensors", mask)
-        result = unit_result(mask, train_unit(trainer, unit, self.ctx, description), self.model, **extra)
+        result = unit_result(mask, train_unit(trainer, unit, self.ctx, description), self.model, **extra,
+                             **self.pruner.report(mask))
         unit.finish(result)
         return result
 
@@ -170,7 +164,8 @@ class ImpJob:
         if unit.has("mask.safetensors"):
             return unit.load_mask("mask.safetensors")
         previous = self.level_unit(level - 1)
-        mask = self.prune(previous.load_mask("mask.safetensors"), previous.load_tensors("model.safetensors"), level)
+        mask = self.pruner.prune(previous.load_mask("mask.safetensors"), previous.load_tensors("model.safetensors"),
+                                 level)
         unit.save_mask("mask.safetensors", mask)
         return mask
 
@@ -185,10 +180,12 @@ class ImpJob:
         dense = self.level_unit(0).load_tensors("model.safetensors", self.ctx.device) \
             if name in ("oneshot", "heads") or self.rewind.mode != "weights" else None
         if name in ("oneshot", "heads"):
-            scores = {n: dense[n].abs() for n in ticket}
-            mask = self.prune_like(scores, ticket)
+            mask = self.pruner.like(dense, ticket)
             if name == "heads":  # whole heads in the attention, the one-shot mask elsewhere
-                mask = head_mask(scores, ticket, self.model, mask)
+                mask = head_mask({n: dense[n].abs() for n in ticket}, ticket, self.model, mask)
+        elif name == "random_channels":
+            generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))
+            mask = self.pruner.random_channels_like(ticket, generator)
         else:
             generator = torch.Generator().manual_seed(derived_seed(self.spec.train.seed, level, name))
             mask = random_mask_like(ticket, RANDOM_CONTROLS[name], generator, ignore=self.ignore)
@@ -219,7 +216,8 @@ class ImpJob:
             metrics = train_units_batched([prepared[n][0] for n in group], units, self.ctx,
                                           f"imp level {level} controls {','.join(group)}")
             for n, unit, m in zip(group, units, metrics):
-                unit.finish(unit_result(prepared[n][1], m, self.model, level=level, control=n))
+                unit.finish(unit_result(prepared[n][1], m, self.model, level=level, control=n,
+                                        **self.pruner.report(prepared[n][1])))
         return {n: self.control(level, n) for n in names}
 
 
@@ -294,7 +292,7 @@ def _level_batched(jobs: list[ImpJob], level: int, description: str) -> list[dic
     metrics = train_units_batched(trainers, units, jobs[0].ctx, description)
     out = []
     for unit, mask, m in zip(units, masks, metrics):
-        result = unit_result(mask, m, jobs[0].model, level=level)
+        result = unit_result(mask, m, jobs[0].model, level=level, **jobs[0].pruner.report(mask))
         unit.finish(result)
         out.append(result)
     return out

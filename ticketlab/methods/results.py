@@ -92,7 +92,8 @@ def imp_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
 
 
 def imp_variant(spec) -> str:
-    return f"{spec.scope} {spec.prune_fraction:g}/level, rewind {spec.rewind}"
+    scope = f"channel ({spec.channel_score})" if spec.scope == "channel" else spec.scope
+    return f"{scope} {spec.prune_fraction:g}/level, rewind {spec.rewind}"
 
 
 # -- masks --------------------------------------------------------------------------------

@@ -82,6 +82,12 @@ class TicketModel(nn.Module):
         """
         return None
 
+    def channel_groups(self) -> list | None:
+        """The groups of channels that structured pruning removes together (`ChannelGroup`s,
+        `channels.py`), read from the module tree so that a slimmed copy answers its own
+        sizes; None for a family without channels to prune (MLPs, transformers, own models)."""
+        return None
+
 
 BLOCKS_INTERFACE = ("a blocks() method returning its stages of block prefixes, a list per stage of the module "
                     "names of its blocks in order (e.g. [['stages.0.0', 'stages.0.1'], ['stages.1.0', ...]]), "

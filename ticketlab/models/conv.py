@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import TicketModel
+from .channels import ChannelGroup, conv_chain
 from .layers import linear_stack
 from .shapes import image_shape
 
@@ -39,6 +40,13 @@ class ConvNet(TicketModel):
         for layer in self.fc_layers:
             x = F.relu(layer(x))
         return self.fc(x)
+
+    def channel_groups(self) -> list[ChannelGroup]:
+        """One group per conv; the last feeds fc_layers.0 through the flatten, each channel
+        a block of (pooled height * width) columns."""
+        pixels = self.fc_layers[0].in_features // self.convs[-1].out_channels
+        return conv_chain(self, [(f"convs.{i}", f"convs.{i}", None) for i in range(len(self.convs))],
+                          ("fc_layers.0.weight", pixels))
 
 
 def build(name: str, num_stages: int, input_shape: tuple[int, ...], num_classes: int) -> ConvNet:

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import TicketModel
+from .channels import ChannelGroup, conv_chain
 from .layers import linear_stack
 from .shapes import image_shape
 
@@ -40,6 +41,12 @@ class LeNet5(TicketModel):
         for layer in self.fc_layers:
             x = F.relu(layer(x))
         return self.fc(x)
+
+    def channel_groups(self) -> list[ChannelGroup]:
+        """Both convs' channels; the second feeds fc_layers.0 through the flatten."""
+        pixels = self.fc_layers[0].in_features // self.convs[-1].out_channels
+        return conv_chain(self, [("convs.0", "convs.0", None), ("convs.1", "convs.1", None)],
+                          ("fc_layers.0.weight", pixels))
 
 
 def build(name: str, plan: str, input_shape: tuple[int, ...], num_classes: int) -> LeNet5:

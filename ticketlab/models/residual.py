@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import TicketModel
+from .channels import ChannelGroup, residual_groups
 from .layers import ConvBN
 from .shapes import image_shape
 
@@ -68,3 +69,7 @@ class ResidualNet(TicketModel):
 
     def blocks(self) -> list[list[str]]:
         return [[f"stages.{s}.{b}" for b in range(len(stage))] for s, stage in enumerate(self.stages)]
+
+    def channel_groups(self) -> list[ChannelGroup]:
+        """The residual streams and each block's inner channels (`channels.py`)."""
+        return residual_groups(self)

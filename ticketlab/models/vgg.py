@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import TicketModel
+from .channels import ChannelGroup, conv_chain
 from .layers import ConvBN
 from .shapes import image_shape
 
@@ -48,6 +49,11 @@ class VGG(TicketModel):
 
     def blocks(self) -> list[list[str]]:
         return [[f"features.{s}.{b}" for b in range(len(stage))] for s, stage in enumerate(self.features)]
+
+    def channel_groups(self) -> list[ChannelGroup]:
+        """One group per ConvBN layer (its conv and BN); the last feeds fc after the average."""
+        layers = [(p, f"{p}.conv", f"{p}.bn") for stage in self.blocks() for p in stage]
+        return conv_chain(self, layers, ("fc.weight", 1))
 
 
 def build(name: str, plan: list[list[int]], input_shape: tuple[int, ...], num_classes: int) -> VGG:

@@ -10,6 +10,8 @@ from .registry import RANDOM, scorer_names
 
 SCOPES = ("global", "layerwise")
 DISTRIBUTIONS = ("uniform", "erk")
+CHANNEL_SCORES = ("l1", "bn", "taylor")  # how channel pruning scores a channel (channel_scoring.py)
+CHANNEL_SCOPE = "channel"  # IMP's structured scope: whole channels (methods/imp_pruning.py)
 
 
 def pai_methods() -> list[str]:

@@ -33,7 +33,7 @@ class Rewind:
                             "'finetune:STEP'.") from None
 
 
-IMP_CONTROLS = ("reinit", "random", "random_global", "random_uniform", "oneshot", "heads")
+IMP_CONTROLS = ("reinit", "random", "random_global", "random_uniform", "oneshot", "heads", "random_channels")
 
 
 @register_spec
@@ -53,7 +53,8 @@ class ImpSpec(Spec):
     train: TrainSpec = setting(help="the training of every level")
     levels: int = setting(10, help="pruning levels after the dense level 0", at_least=0)
     prune_fraction: float = setting(0.2, help="fraction of surviving weights removed per level", above=0, below=1)
-    scope: str = setting("global", help="global (one threshold), layerwise, or N:M (e.g. 2:4)")
+    scope: str = setting("global", help="global (one threshold), layerwise, N:M (e.g. 2:4), or channel (whole "
+                                        "channels: a structured ticket)")
     layer_rates: tuple[str, ...] = setting((), help="per-layer rate override, e.g. output=0.1", flag="--layer-rate",
                                            repeat=True, metavar="LAYER=FRACTION")
     dense_layers: tuple[str, ...] = setting((), help="a layer never pruned, e.g. output", flag="--dense-layer",
@@ -62,16 +63,17 @@ class ImpSpec(Spec):
     controls: tuple[str, ...] = setting((), help="comma list of " + ", ".join(IMP_CONTROLS))
     control_levels: tuple[int, ...] = setting((), help="comma list of levels for the controls (empty: every pruned "
                                                        "level)", at_least=1)
+    channel_score: str = setting("l1", help="channel scope: how a channel is ranked, l1 (filter norm), bn "
+                                            "(BatchNorm |gamma|) or taylor (first-order Taylor)")
 
     def __post_init__(self) -> None:
         from ..prune.layers import parse_rates
-        from ..prune.names import SCOPES
-
-        from ..prune.names import parse_nm
+        from ..prune.names import CHANNEL_SCOPE, SCOPES, parse_nm
 
         nm = parse_nm(self.scope)
-        if self.scope not in SCOPES and nm is None:
-            raise UnknownNameError("scope", self.scope, list(SCOPES) + ["N:M (e.g. 2:4)"])
+        if self.scope not in SCOPES and self.scope != CHANNEL_SCOPE and nm is None:
+            raise UnknownNameError("scope", self.scope, list(SCOPES) + ["N:M (e.g. 2:4)", CHANNEL_SCOPE])
+        self.check_channel_settings()
         if nm is not None:
             check(not self.layer_rates, "Per-layer rates do not apply to an N:M scope, which prunes one weight per "
                                          "group of M per level.")
@@ -85,6 +87,22 @@ class ImpSpec(Spec):
                 raise UnknownNameError("control", control, list(IMP_CONTROLS))
         bad = [lv for lv in self.control_levels if not 1 <= lv <= self.levels]
         check(not bad, f"control_levels {bad} are outside the pruned levels 1..{self.levels}.")
+
+    def check_channel_settings(self) -> None:
+        from ..prune.names import CHANNEL_SCOPE, CHANNEL_SCORES
+
+        if self.channel_score not in CHANNEL_SCORES:
+            raise UnknownNameError("channel score", self.channel_score, list(CHANNEL_SCORES))
+        if self.scope != CHANNEL_SCOPE:
+            check(self.channel_score == "l1" and "random_channels" not in self.controls,
+                  f"channel_score and the random_channels control belong to the channel scope; this spec's scope "
+                  f"is {self.scope}. Use --scope channel, or leave them out.")
+            return
+        check(not self.layer_rates and not self.dense_layers,
+              "The channel scope removes whole channels of every channel group; per-layer rates and dense layers "
+              "do not apply to it. Leave out --layer-rate and --dense-layer.")
+        check("heads" not in self.controls, "The heads control removes attention heads; a channel-scope ticket has "
+                                            "none. Use random_channels, reinit, random or oneshot.")
 
     def schema_version(self) -> int:
         plan = self.rewind_plan
@@ -120,11 +138,14 @@ class ImpSpec(Spec):
             check(bool(pruned), f"The heads control removes whole attention heads, but {self.train.model} has no "
                                 "attention layer whose weights are pruned; use it on vit_* or transformer_* with "
                                 "attn pruned, or choose among " + ", ".join(c for c in IMP_CONTROLS if c != "heads"))
+        from ..prune.channel_plan import check_channel_levels
         from ..prune.nm import check_nm_layers
         from ..prune.names import parse_nm
 
         nm = parse_nm(self.scope)
-        if nm is not None:
+        if self.scope == "channel":
+            check_channel_levels(model, self.levels, self.prune_fraction, self.channel_score)
+        elif nm is not None:
             check_nm_layers({n: tuple(p.shape) for n, p in model.named_parameters() if n in names}, nm[1], ignore,
                             model.transposed_names)
         else:
