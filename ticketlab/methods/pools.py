@@ -119,7 +119,7 @@ class PoolJob:
         if dense:
             mask = target
         else:
-            mask = self.imp.prune_like({n: state[n].abs() for n in target}, target)
+            mask = self.imp.pruner.like(state, target)
             state = {n: v * mask[n].to(v.dtype) if n in mask else v for n, v in state.items()}
         if self.bn_inputs is not None:
             self.model.load_state_dict(state)
