@@ -181,3 +181,33 @@ def test_a_method_may_not_take_a_command_that_exists(restore_tables, capsys, com
     METHODS["toy_clash"] = dataclasses.replace(METHODS["toy"], kind="toy_clash", command=command)
     assert main(["runs"]) == 2
     assert f"The command '{command}' of the method 'toy_clash' is taken already" in capsys.readouterr().err
+
+
+def test_a_single_value_flag_beside_its_list_flag_is_kept(restore_tables, monkeypatch, runs_dir,
+                                                                     capsys):
+    """A field with a default and a list flag (`--densities`) has its single flag too: given
+    alone it is the value, not the list flag's default."""
+    from ticketlab.methods import Method, register_method
+    from ticketlab.specs import SPEC_KINDS, Spec, TrainSpec, register_spec
+    from ticketlab.specs.fields import setting
+
+    restore_tables(METHODS, SPEC_KINDS)
+
+    @register_spec
+    @dataclasses.dataclass(frozen=True)
+    class ManySpec(Spec):
+        kind: typing.ClassVar[str] = "many_toy"
+        train: TrainSpec = setting(help="the training")
+        density: float = setting(0.5, help="a density", many="--densities", above=0, at_most=1)
+
+    register_method(Method("many_toy", ManySpec, "toy_method:run_toy", help="a toy with a list flag"))
+    asked = []
+    monkeypatch.setattr(running, "run_specs", lambda specs, args: asked.append(specs) or 0)
+
+    def densities(*argv):
+        assert main(["many-toy", *T, *argv]) == 0, capsys.readouterr().err
+        return [s.density for s in asked.pop()]
+
+    assert densities("--density", "0.3") == [0.3]
+    assert densities() == [0.5]
+    assert densities("--densities", "0.1,0.2") == [0.1, 0.2]

@@ -87,8 +87,8 @@ class MethodCommand:
         values, many = given(args, self.flags)
         values = self.adjust(args, {**values, **self._length(args), **runs})
         given_many = set(many)
-        for flag in self.flags:  # not given, they still set the field's default after --set
-            if flag.form == "many" and flag.path not in many and self.after_set(flag.path):
+        for flag in self.flags:  # not given, they still set the field's default after --set (or its own flag's value)
+            if flag.form == "many" and flag.path not in many and flag.path not in values and self.after_set(flag.path):
                 many[flag.path] = [default_of(flag.field)]
         touched = self._set_touches(args, given_many)
         first = [(p, v) for p, v in many.items() if not self.after_set(p)]
