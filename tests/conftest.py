@@ -83,3 +83,18 @@ def refused(capsys):
         assert err.startswith("ticketlab: error: ") and "Traceback" not in err and len(err.strip().splitlines()) == 1
         return err
     return run
+
+
+@pytest.fixture
+def interrupt_at():
+    """A progress that stops training at a given step, as Ctrl-C would: `interrupt_at(25)`."""
+    from ticketlab.core.progress import Progress
+
+    class InterruptAt(Progress):
+        def __init__(self, step):
+            self.step = step
+
+        def advance(self, done):
+            if done == self.step:
+                raise KeyboardInterrupt
+    return InterruptAt

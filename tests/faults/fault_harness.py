@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 
 from ticketlab.specs import DstSpec, ElasticSpec, ImpSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, TrainSpec
+from ticketlab.specs import SupermaskSpec
+from ticketlab.specs import EarlyBirdSpec
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -41,6 +43,10 @@ def method_specs() -> dict:
         # Lottery Pools records its search after each candidate (search.json, the carried model).
         "pools": PoolSpec(source=ImpSpec(train=RESNET.replace(val_size=64), levels=3, prune_fraction=0.4,
                                          rewind="2it"), targets=(1,), alphas=(0.3, 0.7), ood=False, bn_samples=64),
+        "supermask": SupermaskSpec(train=TRAIN, density=0.3, controls=("random",)),
+        # Early-bird tickets carry their search state (distances, last mask) in the search's checkpoints.
+        "early_bird": EarlyBirdSpec(train=RESNET.replace(model="cifar_resnet_8_4", duration="4ep", batch_size=64,
+                                                         eval_every="8it"), density=0.5, window=2, threshold=0.3),
     }
 
 

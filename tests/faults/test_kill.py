@@ -24,7 +24,8 @@ from ticketlab.store.unit import read_result
 SEED = 1729
 SPECS = method_specs()
 OTHER_KIND = {"train": "index", "imp": "report", "pai": "result", "dst": "mask", "lmc": "weights",
-              "elastic": "index", "rst": "json", "rtl": "weights", "pools": "weights"}
+              "elastic": "index", "rst": "json", "rtl": "weights", "pools": "weights", "supermask": "mask",
+              "early_bird": "result"}
 # The write in the middle of a method's own unit: a checkpoint, or for Lottery Pools, whose
 # search checkpoints nothing but its record after each candidate, that record.
 OWN_KIND = {"pools": "json"}

@@ -2,7 +2,6 @@ import pytest
 import torch
 
 from ticketlab import api
-from ticketlab.core.progress import Progress
 from ticketlab.specs import PaiSpec, TrainSpec
 from ticketlab.store import RunStore
 
@@ -23,22 +22,11 @@ def test_scoring_at_init_or_after_some_training(runs_dir):
     assert masks["0it"].jaccard(masks["8it"]) < 0.9, "scores after training differ from scores at init"
 
 
-class InterruptAt(Progress):
-    """Stops training at a given step, as Ctrl-C would."""
-
-    def __init__(self, step):
-        self.step = step
-
-    def advance(self, done):
-        if done == self.step:
-            raise KeyboardInterrupt
-
-
-def test_an_interrupted_pai_run_resumes_under_its_own_mask(runs_dir, tmp_path):
+def test_an_interrupted_pai_run_resumes_under_its_own_mask(runs_dir, tmp_path, interrupt_at):
     spec = PaiSpec(train=TRAIN, method="synflow", density=0.2, iterations=10)
     straight = api.run(spec, runs_dir=tmp_path / "straight")
     with pytest.raises(KeyboardInterrupt):
-        api.run(spec, checkpoint_every="10it", progress=InterruptAt(25))
+        api.run(spec, checkpoint_every="10it", progress=interrupt_at(25))
     run = RunStore(runs_dir).open(spec.run_id)
     assert run.status() == "interrupted" and run.load_checkpoint()["step"] == 20
     resumed = api.run(spec, checkpoint_every="10it")

@@ -38,6 +38,8 @@ BASES = {
     "pai": {"train": TRAIN, "method": "snip", "density": 0.3},
     "dst": {"train": TRAIN, "method": "rigl", "density": 0.3, "update_every": "2it"},
     "rst": {"train": TRAIN, "density": 0.3},
+    "supermask": {"train": TRAIN, "density": 0.3},
+    "early_bird": {"train": TRAIN, "density": 0.3, "structure": "weights"},
     "lmc": {"source": IMP, "level": 1},
     "pools": {"source": IMP_VAL, "targets": [1]},
     "elastic": {"source": IMP, "level": 1, "target": "mlp_32"},

@@ -62,6 +62,14 @@ PINNED = {
         "fourier_scale": 10.0, "embedding": 16, "sparsities": (0.5, 0.75, 0.9), "prune_fraction": 0.2,
         "extract_steps": 300, "steps": 2000, "batch_size": 1024, "lr": 0.001, "seed": 0,
     }),
+    "supermask": (1, {
+        "train": REQUIRED, "density": REQUIRED, "weights": "signed_constant", "scale_fan": False, "controls": (),
+        "dense_layers": (),
+    }),
+    "early_bird": (1, {
+        "train": REQUIRED, "density": REQUIRED, "structure": "channel", "threshold": 0.1, "window": 5,
+        "sparsity_penalty": 0.0001, "retrain": "ticket",
+    }),
 }
 
 

@@ -9,6 +9,8 @@ The built-ins register here through the same call a plugin uses. The entries nam
 functions as strings, so this package face imports no torch.
 """
 from ..specs import DstSpec, ElasticSpec, ImpSpec, InrSpec, LmcSpec, PaiSpec, PoolSpec, RstSpec, RtlSpec, TrainSpec
+from ..specs import SupermaskSpec
+from ..specs import EarlyBirdSpec
 from .entry import METHODS, Method, Point, curve_order, method_of, methods_with, register_method
 
 _HERE = __name__ + "."
@@ -53,5 +55,12 @@ register_method(Method(
     "train", TrainSpec, _HERE + "train:run_train", batched=_HERE + "train:run_train_batched",
     batch_key=_HERE + "train:batch_key", points=_READ + "train_points", curves=("dense",),
     help="train a dense network (one run per seed)", batch_help="the seeds"))
+register_method(Method("supermask", SupermaskSpec, _HERE + "supermask:run_supermask", points=_READ + "supermask_points",
+                       masks=_READ + "supermask_masks", report=True, curves=("supermask", "supermask_random"),
+                       help="strong lottery tickets: edge-popup finds a mask in frozen random weights"))
+register_method(Method("early_bird", EarlyBirdSpec, _HERE + "early_bird:run_early_bird",
+                       points=_READ + "early_bird_points", variant=_READ + "early_bird_variant",
+                       masks=_READ + "early_bird_mask", report=True, curves=("early_bird",),
+                       help="early-bird tickets: drawn early in dense training once their mask settles"))
 
 __all__ = ["METHODS", "Method", "Point", "curve_order", "method_of", "methods_with", "register_method"]

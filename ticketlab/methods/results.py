@@ -139,3 +139,38 @@ def _one_mask(run: RunDir, name: str) -> list[tuple]:
     mask = run.load_mask("mask.safetensors")
     return [(mask.density(), None, f"{name} s{_seed(run)}", mask)]
 
+
+
+def supermask_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
+    """The edge-popup mask and each control beside it (`supermask_random`), one point each."""
+    result, seed = run.result(), _seed(run)
+    metrics = result["metrics"]
+    points = [Point("supermask" + suffix, metrics["density"], metric_of(metrics, metric, run), seed)] \
+        if learned(metrics) else []
+    return points + [Point(f"supermask_{name}{suffix}", control["density"], metric_of(control, metric, run), seed)
+                     for name, control in result.get("controls", {}).items() if learned(control)]
+
+
+def supermask_masks(run: RunDir) -> list[tuple]:
+    """The edge-popup mask, and the random control's where the run has one."""
+    out = _one_mask(run, "supermask")
+    for name in run.spec.controls:
+        if run.child(name).has("mask.safetensors"):
+            mask = run.child(name).load_mask("mask.safetensors")
+            out.append((mask.density(), None, f"supermask_{name} s{_seed(run)}", mask))
+    return out
+
+
+def early_bird_points(run: RunDir, metric: str, suffix: str = "") -> list[Point]:
+    """The retrained early-bird ticket at its weight density, one point."""
+    metrics = run.result()["metrics"]
+    return [Point("early_bird" + suffix, metrics["density"], metric_of(metrics, metric, run), _seed(run))] \
+        if learned(metrics) else []
+
+
+def early_bird_variant(spec) -> str:
+    return f"{spec.structure}, retrain from {spec.retrain}"
+
+
+def early_bird_mask(run: RunDir) -> list[tuple]:
+    return _one_mask(run, "early_bird")

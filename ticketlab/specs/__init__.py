@@ -11,7 +11,11 @@ from .imp import IMP_CONTROLS, ImpSpec, Rewind
 from .baselines import DST_METHODS, DstSpec, PaiSpec, RstSpec
 from .from_imp import ELASTIC_CONTROLS, POOL_VARIANTS, ElasticSpec, LmcSpec, PoolSpec
 from .rtl import InrSpec, RtlSpec
+from .supermask import SupermaskSpec
+from .early_bird import EarlyBirdSpec
 
 __all__ = ["DST_METHODS", "DstSpec", "ELASTIC_CONTROLS", "ElasticSpec", "IMP_CONTROLS", "ImpSpec", "InrSpec",
            "LmcSpec", "POOL_VARIANTS", "PaiSpec", "PoolSpec", "Rewind", "RstSpec", "RtlSpec",
-           "SPEC_KINDS", "Spec", "TrainSpec", "check", "load_spec_file", "register_spec", "spec_from_dict"]
+           "SPEC_KINDS", "Spec", "SupermaskSpec", "TrainSpec", "check", "load_spec_file", "register_spec",
+           "spec_from_dict"]
+__all__ += ["EarlyBirdSpec"]
