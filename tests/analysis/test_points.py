@@ -68,3 +68,26 @@ def test_summary_is_frozen():
     s = Summary("", "imp", 0, 1.0, 0.9, 0.0, 1, (0,))
     with pytest.raises(AttributeError):
         s.mean = 0.1
+
+
+def test_a_method_setting_is_named_only_where_one_method_has_several(monkeypatch):
+    """IMP at two scopes in one group get their settings in brackets; an early-bird run beside
+    a single IMP setting (each with a setting of its own) leaves every name plain."""
+    from types import SimpleNamespace
+
+    from ticketlab.analysis import from_runs
+    from ticketlab.specs import EarlyBirdSpec, ImpSpec, TrainSpec
+
+    train = TrainSpec(model="mlp_16", dataset="synthetic")
+    monkeypatch.setattr(from_runs, "run_points", lambda run, metric, suffix: [
+        Point(run.spec.kind + suffix, 0.5, 0.9, run.seed)])
+
+    def names(*specs):
+        runs = [SimpleNamespace(spec=s, seed=i) for i, s in enumerate(specs)]
+        return sorted(p.method for p in from_runs.report_points(runs))
+
+    imp, layerwise = ImpSpec(train=train), ImpSpec(train=train, scope="layerwise")
+    early = EarlyBirdSpec(train=train, density=0.5, structure="weights")
+    assert names(imp, early) == ["early_bird", "imp"]
+    assert names(imp, layerwise, early) == ["early_bird", "imp [global 0.2/level, rewind init]",
+                                            "imp [layerwise 0.2/level, rewind init]"]

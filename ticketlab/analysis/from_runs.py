@@ -52,18 +52,18 @@ def report_points(runs: list[RunDir], metric: str = "test_accuracy") -> list[Poi
     so IMP, its controls and the baselines share one table and plot; where a group holds
     several settings of one method (IMP's), their points carry the setting in brackets."""
     labels: dict[str, set[str]] = {}
-    variants: dict[str, set[str]] = {}
+    variants: dict[tuple[str, str], set[str]] = {}  # by training setting and method kind
     for run in runs:
         labels.setdefault(describe(run), set()).add(_training_key(run))
         if _variant(run) is not None:
-            variants.setdefault(_training_key(run), set()).add(_variant(run))
+            variants.setdefault((_training_key(run), run.spec.kind), set()).add(_variant(run))
     points = []
     for run in runs:
         label, key = describe(run), _training_key(run)
         if len(labels[label]) > 1:
             label += f" [{key}]"
         variant = _variant(run)
-        suffix = f" [{variant}]" if variant is not None and len(variants[key]) > 1 else ""
+        suffix = f" [{variant}]" if variant is not None and len(variants[key, run.spec.kind]) > 1 else ""
         points += [Point(p.method, p.density, p.value, p.seed, p.level, label)
                    for p in run_points(run, metric, suffix)]
     return points
