@@ -98,7 +98,7 @@ if [ "$MODE" = cuda ]; then
     plan tests_cuda 75 30;  plan tests_methods 90 0
     plan bench_epoch 45 20;  plan bench_epoch_compiled_bf16 90 30;  plan bench_epoch_compiled_fp32 70 0
     plan bench_batched_tickets 40 15;  plan bench_batched_imp 60 20;  plan bench_batched_rtl 30 10
-    plan bench_sparse 45 20;  plan two_four 40 15
+    plan bench_sparse 45 20;  plan bench_slim 45 10;  plan two_four 40 15
     plan ddp_probe 40 15;  plan ddp_ticketlab 45 15
     plan imp_cuda_fp32 35 15;  plan imp_cuda_bf16 35 15;  plan imp_cpu_fp32 50 20
 else
@@ -106,7 +106,7 @@ else
     plan tests_cuda 60 10;  plan tests_methods 0 0
     plan bench_epoch 60 10;  plan bench_epoch_compiled_bf16 0 0;  plan bench_epoch_compiled_fp32 0 0
     plan bench_batched_tickets 45 10;  plan bench_batched_imp 60 10;  plan bench_batched_rtl 45 10
-    plan bench_sparse 45 10;  plan two_four 30 5
+    plan bench_sparse 45 10;  plan bench_slim 90 5;  plan two_four 30 5
     plan ddp_probe 45 10;  plan ddp_ticketlab 60 10
     plan imp_cuda_fp32 0 0;  plan imp_cuda_bf16 0 0;  plan imp_cpu_fp32 60 10
 fi
@@ -304,6 +304,8 @@ if [ "$MODE" = cuda ]; then
     bench bench_batched_rtl "RTL networks stacked" batched_rtl.py --device cuda --dataset "$DATASET" --steps 50 \
         --repeats 2
     bench bench_sparse "2:4 against dense, 4096-16384-4096 fp16" sparse_inference.py --skip-cpu --rounds 10
+    bench bench_slim "slim channel tickets against masked and dense, ResNet-20" slim_speed.py --device cuda \
+        --rounds 10
 else
     bench bench_epoch "ResNet-20 on the CPU, 2 steps" epoch_speed.py --skip-cpu --device cpu --precisions fp32 \
         --compile none --repeats 1 --resnet-steps 2 --warmup 1 --images 512
@@ -317,6 +319,8 @@ else
         --repeats 1
     bench bench_sparse "CSR against dense, one model and density; 2:4 reports no CUDA" sparse_inference.py \
         --rounds 1 --models lenet_300_100 --densities 0.02
+    bench bench_slim "slim against masked and dense, one round at batch 1" slim_speed.py --device cpu --rounds 1 \
+        --keep 0.5 --batches 1
 fi
 
 # -- (4) 2:4 kernels ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_cpu_mode_writes_every_record_and_a_failed_part_does_not_stop_the_rest(t
     parts = records(out)
     # every part of the plan has its record, in the plan's order
     assert list(parts)[:4] == ["install", "data", "standin", "env"] and list(parts)[-1] == "imp_cpu_fp32"
-    assert len(parts) == 19
+    assert len(parts) == 20
     status = {name: r["status"] for name, r in parts.items()}
     assert status["env"] == "timed_out" and parts["env"]["limit_s"] == 5 and parts["env"]["seconds"] < 12
     assert status["two_four"] == "failed" and parts["two_four"]["rc"] == 3
