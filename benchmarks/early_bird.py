@@ -148,6 +148,12 @@ def section(args, command: str, minutes: float, text: str, rows: list[dict]) -> 
             lines.append(f"- {r['setting']}: drawn at epoch {', '.join(map(str, r['drawn_epoch']))} of {e}, {when} the "
                          f"first learning-rate decay (epoch {e // 2}), so its retraining runs "
                          f"{'from lr 0.1' if when == 'before' else 'at the decayed learning rates only'}.")
+            last = [f"seed {seed}" for seed, epoch in zip(args.seeds, r["drawn_epoch"]) if epoch >= e]
+            if last:
+                lines.append(f"  - {', '.join(last)}: drawn at the last epoch, so no step was left to retrain "
+                             "the ticket; it is scored as drawn, the removed weights cut from the trained dense "
+                             "network at once (accuracy " + ", ".join(
+                                 f"{a:.2f}%" for a, ep in zip(r["accuracy"], r["drawn_epoch"]) if ep >= e) + ").")
     results_section("early_bird", "\n".join(lines).rstrip())
 
 
