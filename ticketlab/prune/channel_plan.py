@@ -2,9 +2,12 @@
 score applies to them, and every level removes at least one channel."""
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from ..core.errors import SpecError
+from .channel_scoring import require_batchnorm
+from .channel_select import keep_top
 from .channels import channel_groups
 
 
@@ -16,16 +19,15 @@ def check_channel_levels(model: nn.Module, levels: int, fraction: float, score: 
     except SpecError as err:
         raise SpecError(f"The channel scope removes whole channels. {err}") from None
     if score == "bn":
-        lacking = [g.name for g in groups if not g.norms]
-        if lacking:
-            raise SpecError(f"channel_score bn ranks channels by their BatchNorm scales, but {name} has none over "
-                            f"{', '.join(lacking)}; use l1 or taylor.")
-    alive = {g.name: g.size for g in groups}
+        require_batchnorm(model, groups, "use channel_score l1 or taylor.")
+    # The levels as keep_top removes channels (never a group's last one), on scores that do not matter.
+    kept = {g.name: torch.ones(g.size, dtype=torch.bool) for g in groups}
+    scores = {g.name: torch.zeros(g.size) for g in groups}
     for level in range(1, levels + 1):
-        # As keep_top removes them: round(fraction x alive) per group, never the last one.
-        removed = {g: min(round(fraction * n), n - 1) for g, n in alive.items()}
-        if not any(removed.values()):
+        new = keep_top(scores, fraction, kept=kept)
+        if all(torch.equal(new[g], kept[g]) for g in kept):
+            alive = [int(k.sum()) for k in kept.values()]
             raise SpecError(f"With prune_fraction {fraction}, level {level} of the channel scope would remove no "
-                            f"channel of {name} (its groups keep {min(alive.values())} to {max(alive.values())} "
-                            f"channels by then); ask for at most {level - 1} levels or a larger prune fraction.")
-        alive = {g: n - removed[g] for g, n in alive.items()}
+                            f"channel of {name} (its groups keep {min(alive)} to {max(alive)} channels by then); "
+                            f"ask for at most {level - 1} levels or a larger prune fraction.")
+        kept = new

@@ -50,14 +50,21 @@ def _per_filter(params: dict, group, value, square: bool = False) -> torch.Tenso
     return total
 
 
-def _bn(model: nn.Module, groups) -> dict[str, torch.Tensor]:
+def require_batchnorm(model: nn.Module, groups, advice: str) -> None:
+    """SpecError, ending in `advice`, unless every group has BatchNorm scales to rank its
+    channels by (checked here and, before training, by the specs that rank by them)."""
     modules = dict(model.named_modules())
     lacking = [g.name for g in groups if not g.norms or any(modules[n].weight is None for n in g.norms)]
     if lacking:
         name = getattr(model, "name", type(model).__name__)
-        raise SpecError(f"Channel score 'bn' ranks channels by their BatchNorm scales, but the groups "
-                        f"{', '.join(lacking)} of '{name}' have no BatchNorm with a scale; use 'l1' or 'taylor' "
-                        "there, or a model with BatchNorm (vgg*, cifar_resnet_*, resnet18/34).")
+        raise SpecError(f"Ranking channels by their BatchNorm scales needs a scale over every channel, but the "
+                        f"groups {', '.join(lacking)} of '{name}' have no BatchNorm with a scale; {advice}")
+
+
+def _bn(model: nn.Module, groups) -> dict[str, torch.Tensor]:
+    require_batchnorm(model, groups, "use 'l1' or 'taylor' there, or a model with BatchNorm (vgg*, cifar_resnet_*, "
+                                     "resnet18/34).")
+    modules = dict(model.named_modules())
     return {g.name: sum(modules[n].weight.detach().abs().float().cpu() for n in g.norms) for g in groups}
 
 

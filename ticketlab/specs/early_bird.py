@@ -66,6 +66,7 @@ def check_batchnorm_channels(model_name: str, dataset: str) -> None:
 
     from ..data import dataset_info
     from ..models import build_model
+    from ..prune.channel_scoring import require_batchnorm
     from ..prune.channels import channel_groups
 
     info = dataset_info(dataset)
@@ -75,8 +76,5 @@ def check_batchnorm_channels(model_name: str, dataset: str) -> None:
         groups = channel_groups(model)
     except SpecError as err:
         raise SpecError(f"{err} Early-bird's structure 'channel' needs them; use --structure weights.") from None
-    lacking = [g.name for g in groups if not g.norms]
-    if lacking:
-        raise SpecError(f"structure 'channel' ranks channels by their BatchNorm scales, but the channels of "
-                        f"{', '.join(lacking)} in '{model_name}' have no BatchNorm. Use a model with BatchNorm "
-                        "(vgg*, cifar_resnet_*, resnet18/34), or --structure weights.")
+    require_batchnorm(model, groups, "early-bird's structure 'channel' ranks channels by them. Use a model with "
+                                     "BatchNorm (vgg*, cifar_resnet_*, resnet18/34), or --structure weights.")
