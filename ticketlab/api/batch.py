@@ -50,13 +50,16 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
                progress: Progress | None = None, checkpoint_every: str = "1ep", restart: bool = False,
                wait: bool = True, record: bool = True, compile: str | None = None,
                precision: str = "auto", allow_disconnected: bool = False,
-               data_budget: int | str | None = None) -> list[RunResult]:
+               data_budget: int | str | None = None, tensorboard: str | os.PathLike | None = None) -> list[RunResult]:
     """Run a batch group: the lifecycle of `run` (locks, status, index) for each member,
     one computation for all."""
     from ..methods.context import RunContext
     from ..train.device import resolve_device
 
     store = RunStore(runs_dir)
+    if tensorboard is not None:
+        from ..store.scalars import require_tensorboard
+        require_tensorboard(tensorboard)
     for spec in specs:
         spec.preflight()
     progress = progress or Progress()
@@ -81,7 +84,8 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
         ctx = RunContext(device=resolve_device(device), data_dir=data_dir, progress=progress,
                          checkpoint_every=checkpoint_every, restart=restart, batch=True, record=record,
                          compile=compile, precision=precision, allow_disconnected=allow_disconnected,
-                         data_budget=parse_data_budget(data_budget))
+                         data_budget=parse_data_budget(data_budget),
+                         tensorboard=None if tensorboard is None else os.fspath(tensorboard))
         execute(dirs, store, ctx, lambda: method_of(specs[0].kind).call("batched", specs, dirs, ctx))
         return [result_of(d, reused=False) for d in dirs]
     finally:

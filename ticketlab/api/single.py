@@ -19,7 +19,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
         device: str | None = None, progress: Progress | None = None, checkpoint_every: str = "1ep",
         restart: bool = False, wait: bool = True, batch: bool = False, record: bool = True,
         compile: str | None = None, precision: str = "auto", allow_disconnected: bool = False,
-        data_budget: int | str | None = None) -> RunResult:
+        data_budget: int | str | None = None, tensorboard: str | os.PathLike | None = None) -> RunResult:
     """Run `spec` once: a finished spec returns its stored result without computing.
 
     `batch` trains networks that a method trains side by side (IMP's controls of a level)
@@ -35,7 +35,8 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     `data_budget` (bytes, or a size such as "500MB" or "2GiB"; None: no limit) is the device
     memory the data may take: a dataset over it stays in host memory and streams to the
     device batch by batch (`data.placement`), with the same results, so it is not part of
-    the spec either."""
+    the spec either. `tensorboard` (a folder; None: off) writes each unit's live curves
+    there as it trains (`store.scalars`), which changes nothing the run computes."""
     check_options(compile, precision)
     data_budget = parse_data_budget(data_budget)
     store = RunStore(runs_dir)
@@ -46,6 +47,10 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
     from ..methods.context import RunContext  # these import torch: only when there is work to do
     from ..train.device import resolve_device
 
+    if tensorboard is not None:
+        from ..store.scalars import require_tensorboard
+        require_tensorboard(tensorboard)
+        tensorboard = os.fspath(tensorboard)
     spec.preflight()
     progress = (progress or Progress()) if is_writer() else Progress()  # DDP: rank 0 reports
     run_dir.create()
@@ -58,7 +63,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
                          checkpoint_every=checkpoint_every, restart=restart,
                          batch=batch and stacking_keeps(precision, ctx_device, progress), record=record,
                          compile=compile, precision=precision, allow_disconnected=allow_disconnected,
-                         data_budget=data_budget)
+                         data_budget=data_budget, tensorboard=tensorboard)
         method = method_of(spec.kind)
 
         def work() -> list[dict]:
@@ -68,7 +73,7 @@ def run(spec: Spec, *, runs_dir: str | os.PathLike | None = None, data_dir: str 
             ctx.sources = finished_sources(spec, store, dict(
                 data_dir=data_dir, device=str(ctx.device), progress=ctx.progress, checkpoint_every=checkpoint_every,
                 batch=ctx.batch, record=record, compile=compile, precision=precision,
-                allow_disconnected=allow_disconnected, data_budget=data_budget))
+                allow_disconnected=allow_disconnected, data_budget=data_budget, tensorboard=tensorboard))
             return [method.call("runner", spec, run_dir, ctx)]
 
         execute([run_dir], store, ctx, work)

@@ -3,7 +3,7 @@ a run trains (device, checkpoints, speed). None is part of a spec."""
 from __future__ import annotations
 
 from ..train.options import PRECISIONS
-from .files import IN_FOLDER, RUNS, RUNS_READ, path_argument
+from .files import IN_FOLDER, OUT_FOLDER, RUNS, RUNS_READ, path_argument
 
 _CREATED = "(an existing one, or a new one ticketlab creates)"
 
@@ -33,6 +33,7 @@ def common_flags(parser, runs: bool = True, writes: bool | None = None) -> None:
                              "$TICKETLAB_DEVICE_DATA_BUDGET); a dataset over it streams from host memory, "
                              "with the same results (default: no limit)")
     speed_flags(parser)
+    tensorboard_flag(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -44,6 +45,18 @@ def data_dir_flag(parser) -> None:
                   valid="an existing folder holding the dataset files (directly or in a subfolder named after the "
                         "dataset); leave it out to search $TICKETLAB_DATA, the system's and the user's dataset "
                         "folders")
+
+
+# What --tensorboard, the config key and $TICKETLAB_TENSORBOARD must name (`cli/tensorboard_setting.py`).
+TENSORBOARD_FOLDER = "a folder to write TensorBoard event files into (created with the folders above it if missing)"
+
+
+def tensorboard_flag(parser) -> None:
+    path_argument(parser, "--tensorboard", metavar="DIR", kind=OUT_FOLDER, noun="TensorBoard folder",
+                  valid=TENSORBOARD_FOLDER,
+                  help="write each unit's live training curves for TensorBoard under DIR/<run id>/<unit> "
+                       "(also the config key 'tensorboard' and $TICKETLAB_TENSORBOARD; needs the tensorboard "
+                       "package; default: off)")
 
 
 def speed_flags(parser) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ..core.errors import TicketlabError
-from .common import common_flags, data_dir_flag, speed_flags
+from .common import common_flags, data_dir_flag, speed_flags, tensorboard_flag
 from .files import IN_FILE, OUT_FILE, OUT_FOLDER, path_argument
 
 PLUGINS_FLAG = "--plugins"
@@ -118,6 +118,7 @@ def _tools(sub) -> None:
     data_dir_flag(sweep)
     sweep.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     speed_flags(sweep)
+    tensorboard_flag(sweep)
     sweep.add_argument("--quiet", action="store_true", help="no progress output")
     common_flags(sweep, runs=False, writes=True)
 
@@ -131,6 +132,9 @@ def _tools(sub) -> None:
     show.set_defaults(handler=_LISTING + "show")
     show.add_argument("run", help="run id, unique prefix of its hash, or directory")
     common_flags(show, runs=False)
+
+    from .bench import add_bench
+    add_bench(sub)
 
     for name, what in (("models", "model names"), ("datasets", "dataset names and shapes")):
         sub.add_parser(name, help=f"list {what}").set_defaults(handler=_LISTING + name)

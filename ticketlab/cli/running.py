@@ -9,9 +9,13 @@ from ..core.progress import make_progress
 from ..data.budget import data_budget_setting
 
 
-def run_specs(specs, args) -> int:
-    """Run each spec (validated all before the first starts); one JSON document at the end."""
+def run_specs(specs, args, settings: dict[str, str] | None = None) -> int:
+    """Run each spec (validated all before the first starts); one JSON document at the end.
+    `settings`: a config file's run settings (`specs.config.RUN_SETTINGS`), which flags override."""
+    from .tensorboard_setting import tensorboard_setting
     data_budget = data_budget_setting(getattr(args, "device_data_budget", None))  # a bad size fails first
+    tensorboard = tensorboard_setting(getattr(args, "tensorboard", None), (settings or {}).get("tensorboard"),
+                                      getattr(args, "config", None))
     from ..store import RunStore
     store = RunStore(args.runs_dir)
     for spec in specs:  # finished specs need no check (and then no torch import at all)
@@ -22,7 +26,8 @@ def run_specs(specs, args) -> int:
                            progress=progress, checkpoint_every=args.checkpoint_every, restart=args.restart,
                            wait=not args.no_wait, compile=args.compile, precision=args.precision,
                            batch=getattr(args, "batch", False),
-                           allow_disconnected=getattr(args, "allow_disconnected", False), data_budget=data_budget)
+                           allow_disconnected=getattr(args, "allow_disconnected", False), data_budget=data_budget,
+                           tensorboard=tensorboard)
     if args.json:
         docs = [r.as_json() for r in results]
         print(json.dumps(docs[0] if len(docs) == 1 else {"runs": docs}, sort_keys=True))

@@ -11,8 +11,9 @@ from .running import run_specs
 
 
 def run_config(args) -> int:
-    from ..specs import load_spec_file
-    return run_specs([load_spec_file(args.config).with_overrides(args.overrides)], args)
+    from ..specs.config import load_config
+    spec, settings = load_config(args.config)  # settings: the config's keys outside the spec (tensorboard)
+    return run_specs([spec.with_overrides(args.overrides)], args, settings)
 
 
 def evaluate(args) -> int:
@@ -44,6 +45,7 @@ def sweep(args) -> int:
     from ..sweep.driver import run_sweep, sweep_markdown
     from ..sweep.grid import load_sweep
     from ..store import RunStore
+    from .tensorboard_setting import tensorboard_setting
     for flag, least in (("cpus_per_run", 1), ("gpus_per_run", 0), ("max_concurrent", 1), ("retries", 0)):
         value = getattr(args, flag)
         if value is not None and value < least:
@@ -60,6 +62,7 @@ def sweep(args) -> int:
                      address=args.address, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run,
                      max_concurrent=args.max_concurrent, retries=args.retries,
                      checkpoint_every=args.checkpoint_every, compile=args.compile, precision=args.precision,
+                     tensorboard=tensorboard_setting(getattr(args, "tensorboard", None)),
                      progress=make_progress(quiet=args.quiet or args.json and not sys.stderr.isatty()))
     print(json.dumps({"runs": [r.as_json() for r in runs]}, sort_keys=True) if args.json else sweep_markdown(runs))
     return 1 if any(r.status == "failed" for r in runs) else 0

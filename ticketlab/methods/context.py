@@ -26,6 +26,7 @@ class RunContext:
     precision: str = "auto"        # autocast policy (train.device.precision_policy)
     allow_disconnected: bool = False  # train a mask with no input-to-output path (refused otherwise)
     data_budget: int | None = None  # device bytes for the data; over it, data streams from host memory
+    tensorboard: str | None = None  # a folder for each unit's live TensorBoard curves (store.scalars); None: off
     # The finished runs that the spec reads, by the names of its `sources()`: the
     # orchestrator runs them first, so a method never starts another run itself.
     sources: dict[str, "RunDir"] = field(default_factory=dict)

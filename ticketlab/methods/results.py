@@ -7,6 +7,10 @@ in its place (`LOSS_OF`), so that a report of regression runs shows test loss.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
 from ..core.errors import TicketlabError
 from ..store import RunDir
 from .entry import Point
@@ -35,9 +39,23 @@ def metric_of(record: dict, metric: str, run: RunDir) -> float:
     return record[metric]
 
 
+_COUNT_DEAD = contextvars.ContextVar("count_dead_units", default=False)
+
+
 def learned(record: dict) -> bool:
-    """A unit that diverged or died (`methods/health.py`) is no point on a curve."""
-    return "health" not in record
+    """A unit that diverged or died (`methods/health.py`) is no point on a curve, except
+    where a benchmark counts every seed (`counting_dead_units`)."""
+    return _COUNT_DEAD.get() or "health" not in record
+
+
+@contextlib.contextmanager
+def counting_dead_units() -> Iterator[None]:
+    """Points readers keep the units that did not learn: a benchmark ranks every seed run."""
+    token = _COUNT_DEAD.set(True)
+    try:
+        yield
+    finally:
+        _COUNT_DEAD.reset(token)
 
 
 def _seed(run: RunDir) -> int:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import torch
 
 from .context import RunContext
+from .curves import eval_scalars, unit_curves
 from .health import health_of
 from ..core.errors import DisconnectedMaskError, SpecError
 from ..data import load_dataset
@@ -18,6 +19,7 @@ from ..specs import TrainSpec
 from ..sparse import Mask
 from ..sparse.connectivity import disconnection
 from ..store import Unit
+from ..store.scalars import ScalarLog
 from ..train import Trainer, to_steps
 from ..train.task import Task, classification
 from ..train.task_names import CLASSIFICATION, effective_task, task_kind
@@ -73,13 +75,17 @@ def seeded_model(spec: TrainSpec, info, seed: int):
 
 
 def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, *,
-               snapshot_at: int | None = None, on_snapshot: Callable[[dict], None] | None = None) -> dict:
+               snapshot_at: int | None = None, on_snapshot: Callable[[dict], None] | None = None,
+               curves: ScalarLog | None = None) -> dict:
     """Resume `unit` from its checkpoint if any, train to the end, save the final (and
     best-validation) weights, and return the unit's summary metrics.
 
     `on_snapshot(state)` receives the full training state at step `snapshot_at` (how IMP
     keeps its rewind point), also when the unit resumes from a checkpoint before it.
+    `curves`: the unit's TensorBoard log when the method's hooks write to it too (DST's
+    mask updates); by default the unit's own, closed when it ends either way.
     """
+    curves = unit_curves(ctx, unit) if curves is None else curves
     if ctx.compile:
         trainer.compile(ctx.compile)
     state = None if ctx.restart else unit.load_checkpoint()
@@ -88,6 +94,7 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
         ctx.progress.note(f"{description}: resuming from step {trainer.step}/{trainer.total_steps}")
     else:
         check_connected(trainer, ctx, description)
+    curves.begin(trainer.step)
     if snapshot_at is not None and trainer.step > snapshot_at:
         # The snapshot is taken at its step, before training goes on, so a checkpoint past
         # it was written after it was kept: there is nothing to take again.
@@ -95,7 +102,8 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     ctx.progress.start(description, trainer.total_steps, trainer.step)
     started = time.perf_counter()
     options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
-                   on_checkpoint=unit.save_checkpoint, on_eval=lambda record: _on_eval(record, trainer, unit, ctx))
+                   on_checkpoint=unit.save_checkpoint,
+                   on_eval=lambda record: _on_eval(record, trainer, unit, ctx, curves))
     try:
         if snapshot_at is not None:
             trainer.run(until=snapshot_at, **options)
@@ -103,6 +111,7 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
         trainer.run(**options)
     finally:
         ctx.progress.stop()
+        curves.close()
     seconds = time.perf_counter() - started
     unit.save_tensors("model.safetensors", trainer.model.state_dict())
     return {**summary(trainer.history[-1], trainer.task), **best_validation(trainer.history, trainer.task),
@@ -122,11 +131,14 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
     for trainer in trainers:
         check_connected(trainer, ctx, description)
     batched = BatchedTrainer(trainers)
+    curves = [unit_curves(ctx, unit) for unit in units]
+    for log, trainer in zip(curves, trainers):
+        log.begin(trainer.step)
     ctx.progress.start(f"{description} ({len(trainers)} batched)", batched.total_steps, batched.step)
     started = time.perf_counter()
     options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, batched.steps_per_epoch),
                    on_checkpoint=lambda i, state: units[i].save_checkpoint(state),
-                   on_eval=lambda i, record: _on_eval(record, trainers[i], units[i], ctx))
+                   on_eval=lambda i, record: _on_eval(record, trainers[i], units[i], ctx, curves[i]))
     try:
         if snapshot_at is not None:
             batched.run(until=snapshot_at, **options)
@@ -136,6 +148,8 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
         batched.run(**options)
     finally:
         ctx.progress.stop()
+        for log in curves:
+            log.close()
     seconds = time.perf_counter() - started
     out = []
     for trainer, unit in zip(trainers, units):
@@ -163,8 +177,10 @@ def check_connected(trainer: Trainer, ctx: RunContext, description: str) -> None
                                 "dense (--dense-layer), or pass --allow-disconnected to train it anyway.")
 
 
-def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> None:
+def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext, curves: ScalarLog) -> None:
     unit.write_json("history.json", trainer.history)
+    if curves.on:
+        curves.write(eval_scalars(record, trainer), record["step"])
     if "val" in record and record is trainer.task.best([r for r in trainer.history if "val" in r]):
         # The weights a Lottery Pool interpolates: each level's best validation checkpoint.
         unit.save_tensors("best.safetensors", trainer.model.state_dict())

@@ -67,9 +67,11 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
               data_dir: str | os.PathLike | None = None, device: str | None = None, address: str | None = None,
               cpus_per_run: int = 1, gpus_per_run: int = 0, max_concurrent: int | None = None,
               retries: int | None = None, checkpoint_every: str = "1ep", progress: Progress | None = None,
-              poll_s: float = 1.0, compile: str | None = None, precision: str = "auto") -> list[SweepRun]:
+              poll_s: float = 1.0, compile: str | None = None, precision: str = "auto",
+              tensorboard: str | os.PathLike | None = None) -> list[SweepRun]:
     """Run every point of `sweep` once; returns one SweepRun per point, in sweep order.
-    `compile` and `precision` reach every run as in `api.run`."""
+    `compile`, `precision` and `tensorboard` (a folder for live curves) reach every run as
+    in `api.run`."""
     from ..train.options import check_options
 
     check_options(compile, precision)
@@ -79,6 +81,7 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
     root = str(store.root.resolve())  # workers may run elsewhere: give them absolute paths
     data_dir = data_dir or os.environ.get("TICKETLAB_DATA")  # a remote worker has not this environment
     data_root = str(Path(data_dir).resolve()) if data_dir else None
+    curves_root = str(Path(tensorboard).resolve()) if tensorboard is not None else None
     if gpus_per_run and device and device.startswith("cuda:"):
         raise TicketlabError(f"--device {device} with --gpus-per-run: each run sees only its own GPUs, "
                              "numbered from cuda:0. Use --device cuda (or auto).")
@@ -97,6 +100,9 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
     if not todo:
         progress.note(f"sweep: all {len(runs)} runs had finished; nothing to train")
         return runs
+    if curves_root is not None:  # here, once, rather than in every worker and its retries
+        from ..store.scalars import require_tensorboard
+        require_tensorboard(curves_root)
     pool = make_backend(backend, address=address, cpus_per_run=cpus_per_run, gpus_per_run=gpus_per_run,
                         max_concurrent=max_concurrent)
     tally = _Tally(runs, pool.slots)
@@ -112,7 +118,7 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
                 run.status = "running"
                 payload = {"spec": run.spec.to_dict(), "runs_dir": root, "attempt": run.attempts,
                            "data_dir": data_root, "device": device, "checkpoint_every": checkpoint_every,
-                           "compile": compile, "precision": precision}
+                           "compile": compile, "precision": precision, "tensorboard": curves_root}
                 running[pool.submit(payload)] = (run, time.monotonic())
             for handle, ok, value in pool.wait(list(running), timeout=poll_s):
                 run, started = running.pop(handle)
