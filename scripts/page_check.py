@@ -6,13 +6,12 @@
 opens PAGE.html from file://, waits for it to load and reports, as JSON: console errors
 and uncaught exceptions, any request that leaves the file (the page must link nothing),
 the plots and ranking tables found, whether a real mouse click on a numeric header of the
-first ranking table sorted that column, and a full-page screenshot 1200 pixels wide. It
-exits 1 when any of these fails, 2 when no browser can be started.
+first ranking table sorted that column, and a screenshot 1200 pixels wide (the whole page,
+or its top --height pixels). Exit 1 when any of these fails, 2 when no browser starts.
 
 The browser is driven through --remote-debugging-pipe: it reads protocol commands on its
 fd 3 and writes replies and events on its fd 4, each message a JSON text ended by a NUL
-byte; nothing beyond the standard library is needed. The tests import `check_page`.
-"""
+byte; only the standard library is needed. The tests import `check_page`."""
 from __future__ import annotations
 
 import argparse
@@ -31,10 +30,9 @@ from pathlib import Path
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 WIDTH = 1200
-FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-         "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--mute-audio", "--hide-scrollbars", "--remote-debugging-pipe")
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+         "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--mute-audio", "--hide-scrollbars", "--remote-debugging-pipe")
 
 
 class CheckError(RuntimeError):
@@ -214,7 +212,8 @@ def _sort_check(browser: Browser, session: str) -> dict:
 
 
 def check_page(page: str | os.PathLike, screenshot: str | os.PathLike | None = None,
-               browser: str | None = None, timeout: float = 60.0, scheme: str = "light") -> dict:
+               browser: str | None = None, timeout: float = 60.0, scheme: str = "light",
+               height: int | None = None) -> dict:
     """Open `page` in a headless browser and report what it found (see the module's doc);
     `result["failures"]` lists what is wrong, empty when the page passed. `scheme` is the
     colour scheme the page is shown in (light or dark)."""
@@ -241,13 +240,14 @@ def check_page(page: str | os.PathLike, screenshot: str | os.PathLike | None = N
         found = chrome.evaluate(_COUNTS, session)
         found["sort"], found["screenshot"] = _sort_check(chrome, session), None
         if screenshot is not None:
-            clip = {"x": 0, "y": 0, "width": WIDTH, "height": max(found["height"], 1), "scale": 1}
+            tall = max(min(found["height"], height or found["height"]), 1)  # `height`: the top of the page only
+            clip = {"x": 0, "y": 0, "width": WIDTH, "height": tall, "scale": 1}
             shot = chrome.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
                                                           "clip": clip}, session)
             data = base64.b64decode(shot["data"])
             Path(screenshot).write_bytes(data)
-            found["screenshot"] = {"path": str(screenshot), "bytes": len(data), "width": WIDTH,
-                                   "height": found["height"], "png": data[:8] == b"\x89PNG\r\n\x1a\n"}
+            found["screenshot"] = {"path": str(screenshot), "bytes": len(data), "width": WIDTH, "height": tall,
+                                   "png": data[:8] == b"\x89PNG\r\n\x1a\n"}
         events = chrome.events
     finally:
         chrome.close()
@@ -281,13 +281,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("page", help="the HTML file to check")
     parser.add_argument("--screenshot", metavar="PNG", help="write a full-page screenshot here")
+    parser.add_argument("--height", type=int, help="screenshot only the page's top HEIGHT pixels")
     parser.add_argument("--browser", help="the browser's executable (default: found on PATH)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each answer")
     parser.add_argument("--scheme", choices=("light", "dark"), default="light",
                         help="the colour scheme to show the page in (default: light)")
     args = parser.parse_args(argv)
     try:
-        result = check_page(args.page, args.screenshot, args.browser, args.timeout, args.scheme)
+        result = check_page(args.page, args.screenshot, args.browser, args.timeout, args.scheme, args.height)
     except CheckError as err:
         print(f"page_check: {err}", file=sys.stderr)
         return 2

@@ -128,7 +128,7 @@ def test_pai_densities_and_seeds_batched_equal_separate_runs(tiny_spec, tmp_path
         assert results[specs.index(spec)].metrics["density"] == alone.metrics["density"]
 
 
-def test_a_member_with_a_checkpoint_resumes_alone_and_the_rest_stay_batched(tiny_spec, tmp_path, notes):
+def test_a_member_with_a_checkpoint_of_its_own_resumes_alone_and_the_rest_stay_batched(tiny_spec, tmp_path, notes):
     from safetensors.torch import load_file
 
     from ticketlab import api

@@ -10,19 +10,20 @@ from ..specs import Spec
 from ..store import RunStore
 from ..core.ranks import world_size
 from ..train.options import check_options
-from .lifecycle import execute, stacking_keeps, untouched
+from .lifecycle import execute, stacking_keeps
 from .results import RunResult, result_of
 from .single import run
 
 
 def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathLike | None = None,
              **options) -> list[RunResult]:
-    """`run` each spec, in order. With `batch`, runs that have not started and can share
-    one stacked computation (methods whose entry has a `batched` runner: the seeds of a training, PaI runs
-    of one training setting) are trained together, each into its own run directory;
-    results equal separate runs to float tolerance. Anything else (a single member, a
-    member with a checkpoint, other kinds) runs one by one, with `batch` passed on (IMP
-    batches a level's controls)."""
+    """`run` each spec, in order. With `batch`, unfinished runs that can share one stacked
+    computation (methods whose entry has a `batched` runner: the seeds of a training, PaI
+    runs of one training setting) are trained together, each into its own run directory;
+    results equal separate runs to float tolerance, and a batch cut short resumes as a
+    batch, to the results it would have had (`methods/units_batched.py`). Anything else (a
+    single member, other kinds) runs one by one, with `batch` passed on (IMP batches a
+    level's controls)."""
     check_options(options.get("compile"), options.get("precision", "auto"))
     parse_data_budget(options.get("data_budget"))  # a bad size fails before the first run starts
     done: dict[str, RunResult] = {}
@@ -37,8 +38,9 @@ def _batch_groups(specs: list[Spec], store: RunStore) -> list[list[Spec]]:
     groups: dict[str, dict[str, Spec]] = {}
     for spec in specs:
         method = method_of(spec.kind)
-        # A spec that reads other runs goes through `run`, which runs those first.
-        if not method.has("batched") or spec.sources() or not untouched(store.run_dir(spec)):
+        # A spec that reads other runs goes through `run`, which runs those first. A batch cut
+        # short groups again, and resumes as one (`methods/units_batched.py`).
+        if not method.has("batched") or spec.sources() or store.run_dir(spec).finished:
             continue
         key = method.call("batch_key", spec)
         if key is not None:
@@ -72,8 +74,8 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
             run_dir.create()
             run_dir.lock.acquire(wait=wait, on_wait=progress.note)
             held.append(run_dir)
-        # Members another process finished or started meanwhile go their own way (`run`).
-        ready = [i for i, d in enumerate(dirs) if untouched(d)]
+        # Members another process finished meanwhile go their own way (`run`).
+        ready = [i for i, d in enumerate(dirs) if not d.finished]
         if len(ready) < 2:
             return []
         specs, dirs = [specs[i] for i in ready], [dirs[i] for i in ready]

@@ -125,11 +125,6 @@ def _say(progress: Progress | None, message: str) -> None:
         progress.note(message)
 
 
-def untouched(run_dir: RunDir) -> bool:
-    """Neither finished nor started (no checkpoint): free to join a batch group."""
-    return not run_dir.finished and not run_dir.has("checkpoint.pt")
-
-
 def stacking_keeps(precision: str, device, progress: Progress | None) -> bool:
     """Whether stacked (vmapped) training would keep `precision` on `device`. torch's vmap
     does not autocast on a CPU (its batching rules call ops outside CPU autocast's list), so

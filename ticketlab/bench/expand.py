@@ -10,7 +10,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from ..core.errors import SpecError
+from ..core.errors import SpecError, TicketlabError
 from ..specs import SPEC_KINDS, Spec, spec_from_dict
 from .suite import MethodEntry, Setting, Suite
 
@@ -68,7 +68,7 @@ def _spec(setting: Setting, method: MethodEntry, seed: int, density: float | Non
         data["density"] = density
     try:
         return spec_from_dict(data)
-    except SpecError as err:
+    except TicketlabError as err:  # an unknown name too: the spec's own message, with where it came from
         where = f"density {density:g}, " if density is not None else ""
         raise SpecError(f"Suite method '{method.name}' on {setting.name} ({where}seed {seed}): {err}") from None
 

@@ -100,9 +100,26 @@ def ranking_sentence(ranking: RankingTable) -> str:
         return f'<p class="note">{said} Only one method was run here.</p>'
     if not ranking.indistinct:
         return f'<p class="note">{said} {at}, every pair of methods is told apart (p &lt; {ALPHA:g}).</p>'
-    pairs = [_pair(a, b, p) for a, b, p in ranking.indistinct]
-    listed = pairs[0] if len(pairs) == 1 else ", ".join(pairs[:-1]) + " and " + pairs[-1]
-    return f'<p class="note">{said} {at}, these cannot be told apart: {listed}.</p>'
+    # Every pair would be a paragraph of its own at ten methods: the page names who ties with
+    # the best, and which neighbours in the ranking cannot be told apart.
+    best = ranking.rows[0].method
+    tied = [row.method for row in ranking.rows[1:] if row.tied_with_best]
+    ties = (f" {at}, {_names(tied)} cannot be told apart from <strong>{escape(best)}</strong>." if tied
+            else f" {at}, <strong>{escape(best)}</strong> is told apart from every other method.")
+    order = [row.method for row in ranking.rows]
+    neighbours = [(a, b, p) for a, b, p in ranking.indistinct if order.index(b) == order.index(a) + 1]
+    if neighbours:
+        ties += " Neighbours in the ranking that cannot be told apart: " + _listed(
+            [_pair(a, b, p) for a, b, p in neighbours]) + "."
+    return f'<p class="note">{said}{ties}</p>'
+
+
+def _names(methods: list[str]) -> str:
+    return _listed([f"<strong>{escape(m)}</strong>" for m in methods])
+
+
+def _listed(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 COMPUTE_COLUMNS = (("method", "method", False), ("tickets", "tickets", True),

@@ -35,7 +35,8 @@ def bench_document(suite: Suite, jobs: list[Job], store: RunStore, device: str) 
     records.sort(key=record_order)
     return {"schema": SCHEMA, "version": VERSION,
             "suites": [{"name": suite.name, "description": suite.description, "digest": suite.digest}],
-            "provenance": [provenance], "records": records, "published": []}
+            "provenance": [provenance], "records": records,
+            "published": sorted(suite.published, key=lambda p: (p["setting"], p["method"], -p["density"]))}
 
 
 def record_order(record: dict) -> tuple:

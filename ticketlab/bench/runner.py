@@ -40,7 +40,7 @@ class BenchProgress(Progress):
     def __init__(self, name: str, jobs: list[Job], done: set[str], note: Callable[[str], None],
                  every_s: float = 15.0):
         self.name, self.jobs, self.done, self.say, self.every_s = name, jobs, done, note, every_s
-        self.rate: dict[str, float] = {}    # seconds per training, by setting
+        self.spent: dict[str, list[float]] = {}   # seconds and trainings so far, by setting
         self.t0 = self.last = time.monotonic()
         self.current, self.total, self.step = "", 0, 0
 
@@ -58,17 +58,17 @@ class BenchProgress(Progress):
 
     def finished(self, group: list[Job], seconds: float) -> None:
         self.done.update(job.spec.run_id for job in group)
-        count = sum(trainings(job) for job in group)
-        if count:
-            self.rate[group[0].setting.name] = seconds / count
+        spent = self.spent.setdefault(group[0].setting.name, [0.0, 0.0])
+        spent[0] += seconds
+        spent[1] += sum(trainings(job) for job in group)
         self.line(f"{group[0].method.name} on {group[0].setting.name} done ({_duration(seconds)})")
 
     def eta(self) -> float | None:
-        if not self.rate:
+        rate = {name: seconds / count for name, (seconds, count) in self.spent.items() if count}
+        if not rate:
             return None
-        average = sum(self.rate.values()) / len(self.rate)
-        return sum(trainings(j) * self.rate.get(j.setting.name, average)
-                   for j in self.jobs if j.spec.run_id not in self.done)
+        average = sum(rate.values()) / len(rate)
+        return sum(trainings(j) * rate.get(j.setting.name, average) for j in self.jobs if j.spec.run_id not in self.done)
 
     def line(self, what: str) -> None:
         self.last = time.monotonic()
@@ -144,6 +144,7 @@ def _run_sweep(todo: list[Job], backend: str, store: RunStore, note: Callable[[s
     from ..sweep.driver import run_sweep
 
     allowed = {"data_dir", "device", "checkpoint_every", "compile", "precision", "tensorboard", "address",
+               "allow_disconnected",
                "cpus_per_run", "gpus_per_run", "max_concurrent"}
     runs = run_sweep(_Points(todo, retries=2), backend, runs_dir=store.root, progress=LineProgress(),
                      **{k: v for k, v in options.items() if k in allowed and v is not None})

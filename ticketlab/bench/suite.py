@@ -26,6 +26,7 @@ nearest to it (`expand.py`). The built-in suites live beside this module
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -37,7 +38,8 @@ import yaml
 from ..core.errors import SpecError
 
 SUITES_DIR = Path(__file__).parent / "suites"
-_SUITE_KEYS = ("name", "description", "densities", "seeds", "settings", "methods")
+_SUITE_KEYS = ("name", "description", "densities", "seeds", "settings", "methods", "published")
+_PUBLISHED_KEYS = ("setting", "method", "density", "test_accuracy", "source")
 _SETTING_KEYS = ("name", "train")
 _METHOD_KEYS = ("name", "kind", "spec", "train", "curves", "rename", "only", "source")
 
@@ -72,10 +74,10 @@ class Suite:
     settings: tuple[Setting, ...]
     methods: tuple[MethodEntry, ...]
     digest: str                    # of the file's content as parsed: a changed suite is told apart
+    published: tuple[dict, ...] = ()   # the papers' own numbers, each with its source
 
     def with_seeds(self, seeds: tuple[int, ...]) -> "Suite":
-        return Suite(self.name, self.description, self.densities, tuple(seeds), self.settings, self.methods,
-                     self.digest)
+        return dataclasses.replace(self, seeds=tuple(seeds))
 
 
 def builtin_suites() -> dict[str, Path]:
@@ -128,7 +130,24 @@ def suite_from_dict(data: Any, where: str = "the suite") -> Suite:
             raise SpecError(f"{where}: method '{method.name}' reads source: {method.source!r}, which is no method "
                             f"listed before it; methods before it: {', '.join(names[:names.index(method.name)]) or 'none'}.")
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-    return Suite(name, str(data.get("description", "")), densities, seeds, settings, methods, digest)
+    published = tuple(_published(p, f"{where}: published[{i}]", known)
+                      for i, p in enumerate(_list(data.get("published") or [], where, empty=True)))
+    return Suite(name, str(data.get("description", "")), densities, seeds, settings, methods, digest, published)
+
+
+def _published(data: Any, where: str, settings: set[str]) -> dict:
+    """A paper's number: setting, method, density, test accuracy (fractions) and its source."""
+    _mapping(data, where, _PUBLISHED_KEYS, required=_PUBLISHED_KEYS)
+    if data["setting"] not in settings:
+        raise SpecError(f"{where}: setting {data['setting']!r} is no setting of the suite; its settings are "
+                        f"{', '.join(sorted(settings))}.")
+    for key in ("density", "test_accuracy"):
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise SpecError(f"{where}: {key} {value!r} must be a fraction in (0, 1], e.g. 0.9337 for 93.37%.")
+    return {"setting": data["setting"], "method": _text(data["method"], f"{where}: method"),
+            "density": float(data["density"]), "test_accuracy": float(data["test_accuracy"]),
+            "source": _text(data["source"], f"{where}: source")}
 
 
 def _setting(data: Any, where: str) -> Setting:
@@ -148,10 +167,11 @@ def _method(data: Any, where: str) -> MethodEntry:
     _mapping(data, where, _METHOD_KEYS, required=("name", "kind"))
     from ..specs import SPEC_KINDS
     kind = _text(data["kind"], f"{where}: kind")
-    if kind not in SPEC_KINDS or kind == "train":
-        valid = ", ".join(sorted(k for k in SPEC_KINDS if k != "train"))
-        raise SpecError(f"{where}: kind {kind!r} is not a method's kind; valid kinds: {valid} "
-                        "(the dense network comes from IMP's level 0).")
+    from ..methods import METHODS
+    ranked = sorted(k for k, m in METHODS.items() if k != "train" and m.has("points"))
+    if kind not in ranked:
+        raise SpecError(f"{where}: kind {kind!r} is not a method whose runs give points to rank; valid kinds: "
+                        f"{', '.join(ranked)} (the dense network comes from IMP's level 0).")
     spec = _dict(data.get("spec") or {}, f"{where}: spec")
     for key in ("kind", "train", "density"):
         if key in spec:

@@ -7,7 +7,7 @@ import sys
 
 from ..core.errors import TicketlabError
 from .args import number_list
-from .common import data_dir_flag, speed_flags
+from .common import data_dir_flag, speed_flags, tensorboard_flag
 from .files import OUT_FILE, path_argument
 
 MERGE = "merge"
@@ -36,6 +36,7 @@ def add_bench(sub) -> None:
     bench.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
     bench.add_argument("--checkpoint-every", default="1ep", help="save each run's training state this often")
     speed_flags(bench)
+    tensorboard_flag(bench)
     bench.add_argument("--quiet", action="store_true", help="no progress output")
     from .common import common_flags
     common_flags(bench, runs=False, writes=True)
@@ -100,6 +101,7 @@ def _run(suite, args) -> int:
     from ..bench.runner import outputs, run_suite
     from ..store import RunStore
     from ..train.device import resolve_device
+    from .tensorboard_setting import tensorboard_setting
     for flag, least in (("cpus_per_run", 1), ("gpus_per_run", 0)):
         if getattr(args, flag) < least:
             raise TicketlabError(f"--{flag.replace('_', '-')} must be at least {least}, got {getattr(args, flag)}.")
@@ -109,7 +111,8 @@ def _run(suite, args) -> int:
     # A mask with no path from input to output trains anyway and is ranked as what it is
     # (a network that did not learn): a benchmark reports a method's collapse, it does not stop.
     options = dict(data_dir=args.data_dir, device=args.device, checkpoint_every=args.checkpoint_every,
-                   compile=args.compile, precision=args.precision, allow_disconnected=True)
+                   compile=args.compile, precision=args.precision, allow_disconnected=True,
+                   tensorboard=tensorboard_setting(args.tensorboard))
     if args.backend != "serial":
         options.update(address=args.address, cpus_per_run=args.cpus_per_run, gpus_per_run=args.gpus_per_run)
     jobs = run_suite(suite, backend=args.backend, runs_dir=args.runs_dir, note=note, batch=not args.no_batch,
@@ -134,8 +137,11 @@ def _merge(args) -> int:
 
 
 def _write(doc: dict, page, results) -> None:
+    """The results file, the rankings in Markdown and the page, each written whole."""
+    from ..bench.markdown import rankings_markdown
     from ..bench.page import write_page
     from ..core.atomic import make_dir, write_text
     make_dir(page.parent)
     write_text(results, json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    write_text(page.with_name("rankings.md"), rankings_markdown(doc))
     write_page(doc, page)

@@ -49,7 +49,8 @@ from ..specs import ImpSpec
 from ..store import RunDir, Unit
 from ..train import Trainer
 from .imp_pruning import LevelPruner
-from .units import derived_seed, layer_report, prepare, seeded_model, train_unit, train_units_batched
+from .units import derived_seed, layer_report, prepare, seeded_model, train_unit
+from .units_batched import train_units_batched
 
 RANDOM_CONTROLS = {"random": "layerwise", "random_global": "global", "random_uniform": "uniform"}
 
@@ -199,10 +200,9 @@ class ImpJob:
         return self.finish_unit(unit, trainer, mask, f"imp level {level} control {name}", level=level, control=name)
 
     def controls_batched(self, level: int, names: tuple[str, ...]) -> dict:
-        """The controls of a level, those that start together trained as one batch
-        (`train.batched`); finished or checkpointed ones as usual."""
-        fresh = [n for n in names if not self.level_unit(level).child(n).finished and
-                 (self.ctx.restart or not self.level_unit(level).child(n).has("checkpoint.pt"))]
+        """The controls of a level that have not finished trained as one batch
+        (`train.batched`; a batch cut short resumes as one); finished ones as usual."""
+        fresh = [n for n in names if not self.level_unit(level).child(n).finished]
         # Every control starts at the rewind step; under weight rewinding to k > 0 all but
         # reinit also restore the optimizer state saved at k, so reinit trains apart.
         groups: dict[bool, list[str]] = {}
@@ -253,8 +253,9 @@ def batch_key(spec: ImpSpec) -> str:
 def run_imp_batched(specs: list[ImpSpec], runs: list[RunDir], ctx: RunContext) -> list[dict]:
     """IMP for seeds in lockstep: each level's tickets of all seeds trained as one stacked
     computation (`train.batched`), then each pruned on its own; the controls of a level
-    seed by seed (`controls_batched` with `--batch`). A seed whose level has finished or
-    holds a checkpoint, or is alone, takes that level on its own (and resumes)."""
+    seed by seed (`controls_batched` with `--batch`). The seeds whose level has not
+    finished train it as one batch, which resumes as one after an interruption
+    (`units_batched`); a seed alone takes its level on its own."""
     from .units import load_train_data
 
     data = load_train_data(specs[0].train, ctx)
@@ -262,7 +263,7 @@ def run_imp_batched(specs: list[ImpSpec], runs: list[RunDir], ctx: RunContext) -
     levels: list[list[dict]] = [[] for _ in jobs]
     for level in range(specs[0].levels + 1):
         units = [job.level_unit(level) for job in jobs]
-        fresh = [i for i, u in enumerate(units) if not u.finished and (ctx.restart or not u.has("checkpoint.pt"))]
+        fresh = [i for i, u in enumerate(units) if not u.finished]
         description = f"imp level {level}/{specs[0].levels}, seeds {','.join(str(specs[i].train.seed) for i in fresh)}"
         if len(fresh) > 1:
             done = _level_batched([jobs[i] for i in fresh], level, description)

@@ -17,7 +17,8 @@ from ..sparse import Mask
 from ..specs.baselines import PaiSpec
 from ..store import RunDir
 from ..train import Trainer, to_steps
-from .units import derived_seed, layer_report, load_train_data, prepare, seeded_model, train_unit, train_units_batched
+from .units import derived_seed, layer_report, load_train_data, prepare, seeded_model, train_unit
+from .units_batched import train_units_batched
 
 
 def choose_mask(spec: PaiSpec, trainer: Trainer, ignore: set[str]) -> Mask:
@@ -40,10 +41,15 @@ def batch_key(spec: PaiSpec) -> str | None:
 
 def run_pai_batched(specs: list[PaiSpec], runs: list[RunDir], ctx: RunContext) -> list[dict]:
     """`run_pai` for runs of one `batch_key`: each scored and masked at its own init,
-    then all trained as one stacked computation (`train.batched`)."""
+    then all trained as one stacked computation (`train.batched`), which resumes as one."""
     data = load_train_data(specs[0].train, ctx)
-    trainers = [masked_trainer(spec, seeded_model(spec.train, data.info, spec.train.seed), data, run, ctx)
-                for spec, run in zip(specs, runs)]
+    trainers = []
+    for spec, run in zip(specs, runs):
+        model = seeded_model(spec.train, data.info, spec.train.seed)
+        if run.has("checkpoint.pt") and not ctx.restart:  # a batch cut short: its checkpoint carries the mask
+            trainers.append(Trainer(spec.train, model, data, ctx.device))
+        else:
+            trainers.append(masked_trainer(spec, model, data, run, ctx))
     names = ", ".join(f"{s.method} {s.density:g}" for s in specs)
     metrics = train_units_batched(trainers, runs, ctx, f"pai {names}")
     return [pai_result(s, t, m) for s, t, m in zip(specs, trainers, metrics)]

@@ -5,7 +5,8 @@ from ..specs import TrainSpec
 from ..store import RunDir
 from ..train import Trainer
 from .context import RunContext
-from .units import load_train_data, prepare, seeded_model, train_unit, train_units_batched
+from .units import load_train_data, prepare, seeded_model, train_unit
+from .units_batched import train_units_batched
 
 
 def run_train(spec: TrainSpec, run: RunDir, ctx: RunContext) -> dict:

@@ -88,7 +88,7 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     curves = unit_curves(ctx, unit) if curves is None else curves
     if ctx.compile:
         trainer.compile(ctx.compile)
-    state = None if ctx.restart else unit.load_checkpoint()
+    state = None if ctx.restart else _resumed(unit)
     if state is not None:
         trainer.load_state_dict(state)
         ctx.progress.note(f"{description}: resuming from step {trainer.step}/{trainer.total_steps}")
@@ -103,7 +103,7 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     started = time.perf_counter()
     options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, trainer.steps_per_epoch),
                    on_checkpoint=unit.save_checkpoint,
-                   on_eval=lambda record: _on_eval(record, trainer, unit, ctx, curves))
+                   on_eval=lambda record: record_eval(record, trainer, unit, ctx, curves))
     try:
         if snapshot_at is not None:
             trainer.run(until=snapshot_at, **options)
@@ -119,45 +119,12 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
             **checked_health(trainer, description, ctx)}
 
 
-def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunContext, description: str, *,
-                        snapshot_at: int | None = None,
-                        on_snapshot: Callable[[int, dict], None] | None = None) -> list[dict]:
-    """`train_unit` for several fresh units at once (`train.batched`): the same files, the
-    same metrics. Checkpoints are each member's own, so an interrupted batch resumes
-    unbatched, unit by unit. `on_snapshot(i, state)` receives member i's full training
-    state at step `snapshot_at` (IMP's rewind point)."""
-    from ..train.batched import BatchedTrainer
-
-    for trainer in trainers:
-        check_connected(trainer, ctx, description)
-    batched = BatchedTrainer(trainers)
-    curves = [unit_curves(ctx, unit) for unit in units]
-    for log, trainer in zip(curves, trainers):
-        log.begin(trainer.step)
-    ctx.progress.start(f"{description} ({len(trainers)} batched)", batched.total_steps, batched.step)
-    started = time.perf_counter()
-    options = dict(progress=ctx.progress, checkpoint_every=to_steps(ctx.checkpoint_every, batched.steps_per_epoch),
-                   on_checkpoint=lambda i, state: units[i].save_checkpoint(state),
-                   on_eval=lambda i, record: _on_eval(record, trainers[i], units[i], ctx, curves[i]))
-    try:
-        if snapshot_at is not None:
-            batched.run(until=snapshot_at, **options)
-            for i, trainer in enumerate(trainers):
-                batched.write_back(i)
-                on_snapshot(i, trainer.state_dict())
-        batched.run(**options)
-    finally:
-        ctx.progress.stop()
-        for log in curves:
-            log.close()
-    seconds = time.perf_counter() - started
-    out = []
-    for trainer, unit in zip(trainers, units):
-        unit.save_tensors("model.safetensors", trainer.model.state_dict())
-        out.append({**summary(trainer.history[-1], trainer.task), **best_validation(trainer.history, trainer.task),
-                    "train_seconds": round(seconds / len(trainers), 3), "batched": len(trainers),
-                    **checked_health(trainer, description, ctx)})
-    return out
+def _resumed(unit: Unit) -> dict | None:
+    """The unit's checkpoint, once a batch commit a kill cut short is settled (a unit that
+    trained in a batch may resume alone)."""
+    from ..store.group_checkpoint import settle
+    settle(unit)
+    return unit.load_checkpoint()
 
 
 def check_connected(trainer: Trainer, ctx: RunContext, description: str) -> None:
@@ -177,7 +144,7 @@ def check_connected(trainer: Trainer, ctx: RunContext, description: str) -> None
                                 "dense (--dense-layer), or pass --allow-disconnected to train it anyway.")
 
 
-def _on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext, curves: ScalarLog) -> None:
+def record_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext, curves: ScalarLog) -> None:
     unit.write_json("history.json", trainer.history)
     if curves.on:
         curves.write(eval_scalars(record, trainer), record["step"])

@@ -154,6 +154,9 @@ class RunDir(Unit):
                 moved = move_aside(path)
                 note(f"The result file {path} was damaged (not a whole JSON object); moved it aside to "
                      f"{moved.name}, and that unit is computed again.")
+        for path in sorted(self.path.rglob("checkpoint.next.pt")):  # a batch commit of a unit that finished since
+            if read_result(path.parent / "result.json") is not None:
+                remove(path)
         for path in sorted(self.path.rglob("checkpoint.pt")):
             if read_result(path.parent / "result.json") is not None:  # finished, killed before dropping it
                 remove(path)

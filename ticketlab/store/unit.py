@@ -103,7 +103,11 @@ class Unit:
         from .checkpoint import save_checkpoint
         save_checkpoint(self.path / name, state)
         if name == "checkpoint.pt":
-            write_json(self.path / "history.json", state.get("history", []))
+            self.save_checkpoint_history(state)
+
+    def save_checkpoint_history(self, state: dict) -> None:
+        """history.json as of the checkpoint: what the unit had evaluated when it was saved."""
+        write_json(self.path / "history.json", state.get("history", []))
 
     def load_checkpoint(self, name: str = "checkpoint.pt") -> dict | None:
         """The unit's training checkpoint, None when it has none; another saved state (IMP's

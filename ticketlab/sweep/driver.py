@@ -68,10 +68,10 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
               cpus_per_run: int = 1, gpus_per_run: int = 0, max_concurrent: int | None = None,
               retries: int | None = None, checkpoint_every: str = "1ep", progress: Progress | None = None,
               poll_s: float = 1.0, compile: str | None = None, precision: str = "auto",
-              tensorboard: str | os.PathLike | None = None) -> list[SweepRun]:
+              tensorboard: str | os.PathLike | None = None, allow_disconnected: bool = False) -> list[SweepRun]:
     """Run every point of `sweep` once; returns one SweepRun per point, in sweep order.
-    `compile`, `precision` and `tensorboard` (a folder for live curves) reach every run as
-    in `api.run`."""
+    `compile`, `precision`, `tensorboard` (a folder for live curves) and
+    `allow_disconnected` reach every run as in `api.run`."""
     from ..train.options import check_options
 
     check_options(compile, precision)
@@ -118,7 +118,8 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
                 run.status = "running"
                 payload = {"spec": run.spec.to_dict(), "runs_dir": root, "attempt": run.attempts,
                            "data_dir": data_root, "device": device, "checkpoint_every": checkpoint_every,
-                           "compile": compile, "precision": precision, "tensorboard": curves_root}
+                           "compile": compile, "precision": precision, "tensorboard": curves_root,
+                           "allow_disconnected": allow_disconnected}
                 running[pool.submit(payload)] = (run, time.monotonic())
             for handle, ok, value in pool.wait(list(running), timeout=poll_s):
                 run, started = running.pop(handle)

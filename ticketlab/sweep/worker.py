@@ -44,6 +44,7 @@ def run_one(payload: dict) -> dict:
                          checkpoint_every=payload.get("checkpoint_every", "1ep"), record=False,
                          compile=payload.get("compile"), precision=payload.get("precision", "auto"),
                          tensorboard=payload.get("tensorboard"),
+                         allow_disconnected=bool(payload.get("allow_disconnected", False)),
                          data_budget=data_budget_setting(None))  # $TICKETLAB_DEVICE_DATA_BUDGET, as the driver's
     return {"run_id": result.run_id, "reused": result.reused, "metrics": result.metrics}
 
