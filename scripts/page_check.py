@@ -237,8 +237,7 @@ def check_page(page: str | os.PathLike, screenshot: str | os.PathLike | None = N
         start = len(chrome.events)  # not the load of the blank page the target opened with
         chrome.send("Page.navigate", {"url": page.as_uri()}, session)
         chrome.wait_for("Page.loadEventFired", session, start)
-        found = chrome.evaluate(_COUNTS, session)
-        found["sort"], found["screenshot"] = _sort_check(chrome, session), None
+        found = {**chrome.evaluate(_COUNTS, session), "screenshot": None}  # shot before a click sorts a table
         if screenshot is not None:
             tall = max(min(found["height"], height or found["height"]), 1)  # `height`: the top of the page only
             clip = {"x": 0, "y": 0, "width": WIDTH, "height": tall, "scale": 1}
@@ -248,6 +247,7 @@ def check_page(page: str | os.PathLike, screenshot: str | os.PathLike | None = N
             Path(screenshot).write_bytes(data)
             found["screenshot"] = {"path": str(screenshot), "bytes": len(data), "width": WIDTH, "height": tall,
                                    "png": data[:8] == b"\x89PNG\r\n\x1a\n"}
+        found["sort"] = _sort_check(chrome, session)
         events = chrome.events
     finally:
         chrome.close()

@@ -66,6 +66,7 @@ svg.bench-plot .axis {{ stroke: var(--muted); stroke-width: 1; fill: none; }}
 svg.bench-plot .grid {{ stroke: var(--grid); stroke-width: 1; }}
 svg.bench-plot .label {{ fill: var(--muted); }}
 svg.bench-plot .line {{ stroke: var(--series); stroke-width: 2; fill: none; }}
+svg.bench-plot .alt .line {{ stroke-dasharray: 7 3; }}
 svg.bench-plot .band {{ fill: var(--series); fill-opacity: .16; stroke: none; }}
 svg.bench-plot .whisker {{ stroke: var(--series); stroke-opacity: .55; stroke-width: 1.5; }}
 svg.bench-plot .dot {{ fill: var(--series); stroke: var(--bg); stroke-width: 1; }}

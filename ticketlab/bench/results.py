@@ -110,17 +110,17 @@ def cost(run: RunDir, point: Point) -> dict:
         return {"steps": int(steps), "seconds": round(seconds, 3)}
     metrics = result.get("metrics", {})
     steps = metrics.get("total_steps", metrics.get("step", 0))
-    seconds = _seconds(result) or metrics.get("train_seconds", 0.0)
+    # The run's own training time (early-bird's: its search and its retraining), else its units'.
+    seconds = metrics.get("train_seconds", 0.0) or _seconds(result)
     return {"steps": int(steps), "seconds": round(seconds, 3)}
 
 
 def _seconds(value) -> float:
-    """Every `train_seconds` in a result: a run with several trainings (a search and its
-    retraining) spent them all."""
+    """Every `train_seconds` in a result without run-level metrics (RST's two trainings)."""
     if isinstance(value, dict):
         own = value.get("train_seconds", 0.0)
         return (own if isinstance(own, (int, float)) else 0.0) + sum(
-            _seconds(v) for k, v in value.items() if k not in ("train_seconds", "metrics"))
+            _seconds(v) for k, v in value.items() if k != "train_seconds")
     if isinstance(value, list):
         return sum(_seconds(v) for v in value)
     return 0.0

@@ -140,9 +140,15 @@ def _axes(frame: _Frame) -> list[str]:
     return out
 
 
+def series_class(colour: int) -> str:
+    """`s<i>`, and `alt` (a dashed line) once the colours come round again: two methods
+    never look the same."""
+    return f"s{colour % SERIES_COLOURS}" + (" alt" if colour >= SERIES_COLOURS else "")
+
+
 def _series(frame: _Frame, series: Series) -> list[str]:
     name = escape(series.method)
-    out = [f'<g class="series s{series.colour % SERIES_COLOURS}" data-method="{name}">']
+    out = [f'<g class="series {series_class(series.colour)}" data-method="{name}">']
     points = sorted(series.points, key=lambda p: -p.density)
     if len(points) > 1:
         upper = [f"{num(frame.x(p.density))} {num(frame.y(p.high))}" for p in points]
@@ -190,7 +196,7 @@ def _legend(series: list[Series], dense: Point | None, published: list[Marker]) 
     x, y = WIDTH - LEGEND + 24, TOP + 10
     out = ['<g class="legend">']
     for s in series:
-        out.append(f'<g class="s{s.colour % SERIES_COLOURS}"><title>{escape(s.method)}</title>'
+        out.append(f'<g class="{series_class(s.colour)}"><title>{escape(s.method)}</title>'
                    f'<line class="line" x1="{x}" x2="{x + 24}" y1="{y}" y2="{y}"/>'
                    f'<circle class="dot" cx="{x + 12}" cy="{y}" r="3.5"/>'
                    f'<text x="{x + 32}" y="{y}" dominant-baseline="middle">{escape(_short(s.method))}</text></g>')

@@ -58,7 +58,9 @@ def run_early_bird(spec: EarlyBirdSpec, run: RunDir, ctx: RunContext) -> dict:
                **({"channel_density": round(channels["channel_density"], 6)} if channels else {}),
                "drawn_epoch": found["drawn_epoch"], "converged": found["converged"],
                "search_steps": found["search_steps"], "total_steps": total, "imp_steps_same_density": imp,
-               "steps_saved": imp - total}
+               "steps_saved": imp - total,
+               # the search's and the retraining's: the time the ticket took
+               "train_seconds": round(found.get("train_seconds", 0.0) + trained.get("train_seconds", 0.0), 3)}
     return {"metrics": metrics, "distances": found["distances"],
             **({"channels": channels["channels"]} if channels else {}), **layer_report(mask, model)}
 
@@ -77,6 +79,7 @@ def search_unit(spec: EarlyBirdSpec, run: RunDir, ctx: RunContext, trainer: Trai
     unit.save_tensors("ticket.safetensors", trainer.model.state_dict())
     run.save_mask("mask.safetensors", draw.mask(trainer.model, state["bits"]))
     result = {"drawn_epoch": epoch, "converged": state["converged"], "search_steps": state["steps"],
+              "train_seconds": state["seconds"],
               "duration_steps": trainer.total_steps, "distances": [round(d, 6) for d in state["distances"]]}
     unit.finish(result)
     return result

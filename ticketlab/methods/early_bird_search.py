@@ -8,6 +8,8 @@ resumed search makes from the same weights.
 """
 from __future__ import annotations
 
+import time
+
 from ..specs.early_bird import EarlyBirdSpec
 from ..store import Unit
 from ..train import Trainer, to_steps
@@ -40,6 +42,7 @@ def search(spec: EarlyBirdSpec, trainer: Trainer, unit: Unit, ctx: RunContext, d
                    on_checkpoint=lambda s: unit.save_checkpoint({**s, "early_bird": dict(state)}),
                    on_eval=lambda record: on_eval(record, trainer, unit, ctx))
     ctx.progress.start("early-bird search", trainer.total_steps, trainer.step)
+    started = time.perf_counter()
     try:
         while True:
             if len(state["distances"]) < epochs_done(trainer):  # this epoch's draw
@@ -53,7 +56,8 @@ def search(spec: EarlyBirdSpec, trainer: Trainer, unit: Unit, ctx: RunContext, d
     finally:
         ctx.progress.stop()
     unit.write_json("history.json", trainer.history)
-    return {**state, "steps": trainer.step, "converged": drawn(state["distances"], spec.window, spec.threshold)}
+    return {**state, "steps": trainer.step, "converged": drawn(state["distances"], spec.window, spec.threshold),
+            "seconds": round(time.perf_counter() - started, 3)}  # this attempt's, as a unit's train_seconds
 
 
 def on_eval(record: dict, trainer: Trainer, unit: Unit, ctx: RunContext) -> None:
