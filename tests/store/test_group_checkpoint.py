@@ -68,3 +68,25 @@ def test_the_first_commit_cut_short_leaves_no_checkpoint(tmp_path):
     units[0].save_checkpoint({**state(3), "batch_members": ["../run0", "../run1"]}, name=PENDING)
     settle_group(units)
     assert steps(units) == [None, None]
+
+
+def test_a_pending_state_older_than_the_units_own_checkpoint_is_dropped(tmp_path):
+    units = members(tmp_path, 2)
+    save_group(units, [state(3)] * 2)
+    units[0].save_checkpoint({**state(6), "batch_members": ["../run0", "../run1"]}, name=PENDING)
+    units[1].save_checkpoint({**state(6), "batch_members": ["../run0", "../run1"]}, name=PENDING)
+    (units[0].path / PENDING).replace(units[0].checkpoint_path)  # cut between the renames ...
+    units[1].save_checkpoint(state(9))  # ... then the second trained on alone, past that step
+    settle_group(units)
+    assert steps(units) == [6, 9] and not (units[1].path / PENDING).exists()
+
+
+def test_a_member_that_finished_since_counts_as_written(tmp_path):
+    units = members(tmp_path, 2)
+    save_group(units, [state(3)] * 2)
+    for unit in units:
+        unit.save_checkpoint({**state(6), "batch_members": ["../run0", "../run1"]}, name=PENDING)
+    (units[0].path / PENDING).replace(units[0].checkpoint_path)
+    units[0].finish({"done": True})  # it went on alone to its end
+    settle_group(units)
+    assert steps(units)[1] == 6

@@ -19,6 +19,7 @@ from ..store import RunDir
 from ..train import Trainer, to_steps
 from .units import derived_seed, layer_report, load_train_data, prepare, seeded_model, train_unit
 from .units_batched import train_units_batched
+from ..store.group_checkpoint import settle
 
 
 def choose_mask(spec: PaiSpec, trainer: Trainer, ignore: set[str]) -> Mask:
@@ -46,6 +47,7 @@ def run_pai_batched(specs: list[PaiSpec], runs: list[RunDir], ctx: RunContext) -
     trainers = []
     for spec, run in zip(specs, runs):
         model = seeded_model(spec.train, data.info, spec.train.seed)
+        settle(run)  # a first commit cut between its renames holds the mask too
         if run.has("checkpoint.pt") and not ctx.restart:  # a batch cut short: its checkpoint carries the mask
             trainers.append(Trainer(spec.train, model, data, ctx.device))
         else:

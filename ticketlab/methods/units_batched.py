@@ -17,7 +17,7 @@ from .context import RunContext
 from .curves import unit_curves
 from .units import record_eval, best_validation, check_connected, checked_health, summary, train_unit
 from ..store import Unit
-from ..store.group_checkpoint import save_group, settle_group
+from ..store.group_checkpoint import drop_pending, save_group, settle_group
 from ..train import Trainer, to_steps
 
 
@@ -58,6 +58,8 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
 
 def _resumed(units: list[Unit], ctx: RunContext) -> list[dict | None]:
     if ctx.restart:
+        for unit in units:
+            drop_pending(unit)
         return [None] * len(units)
     settle_group(units)
     return [unit.load_checkpoint() for unit in units]

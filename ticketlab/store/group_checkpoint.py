@@ -37,6 +37,11 @@ def save_group(units: list[Unit], states: list[dict]) -> None:
         unit.save_checkpoint_history(state)
 
 
+def drop_pending(unit: Unit) -> None:
+    """A unit that starts over (`--restart`) or has finished keeps no half-made commit."""
+    remove(unit.path / PENDING)
+
+
 def settle_group(units: list[Unit]) -> None:
     """Finish or undo a commit a kill cut short, for every member with a pending file."""
     for unit in units:
@@ -47,7 +52,10 @@ def settle(unit: Unit) -> None:
     pending = unit.path / PENDING
     if not pending.exists():
         return
-    state = _read(pending)
+    state, own = _read(pending), _read(unit.checkpoint_path)
+    if state is not None and own is not None and own["step"] > state["step"]:
+        remove(pending)  # left from before the unit trained on (alone, or with --restart): stale
+        return
     if state is not None and all(_holds(Path(unit.path, member).resolve(), state["step"])
                                  for member in state.get(_GROUP, [])):
         os.replace(pending, unit.checkpoint_path)
@@ -57,7 +65,10 @@ def settle(unit: Unit) -> None:
 
 
 def _holds(member: Path, step: int) -> bool:
-    """Whether a member's state at `step` was written: pending, or renamed already."""
+    """Whether a member's state at `step` was written: pending, renamed already, or the
+    member finished since (its checkpoint dropped)."""
+    if Unit(member).finished:
+        return True
     for name in (PENDING, "checkpoint.pt"):
         state = _read(member / name)
         if state is not None and state["step"] == step:

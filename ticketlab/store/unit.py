@@ -74,9 +74,10 @@ class Unit:
         return result
 
     def finish(self, result: dict) -> None:
-        """Record the result (this marks the unit finished) and drop the training checkpoint."""
+        """Record the result (this marks the unit finished) and drop the training checkpoint
+        (and a batch commit's pending state, `group_checkpoint.PENDING`)."""
         write_json(self.path / "result.json", result)
-        remove(self.checkpoint_path)
+        remove(self.checkpoint_path, self.path / "checkpoint.next.pt")
 
     def write_json(self, name: str, obj: Any) -> None:
         write_json(self.path / name, obj)
