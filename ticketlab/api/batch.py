@@ -26,6 +26,9 @@ def run_many(specs: list[Spec], *, batch: bool = False, runs_dir: str | os.PathL
     level's controls)."""
     check_options(options.get("compile"), options.get("precision", "auto"))
     parse_data_budget(options.get("data_budget"))  # a bad size fails before the first run starts
+    if options.get("tensorboard") is not None:  # as does asking for curves without tensorboard
+        from ..store.scalars import require_tensorboard
+        require_tensorboard(options["tensorboard"])
     done: dict[str, RunResult] = {}
     batch = batch and stacking_keeps(options.get("precision", "auto"), options.get("device"), options.get("progress"))
     if batch and world_size() == 1:  # under torchrun each run goes through DDP instead
@@ -59,9 +62,6 @@ def _run_group(specs: list[Spec], *, runs_dir=None, data_dir=None, device: str |
     from ..train.device import resolve_device
 
     store = RunStore(runs_dir)
-    if tensorboard is not None:
-        from ..store.scalars import require_tensorboard
-        require_tensorboard(tensorboard)
     for spec in specs:
         spec.preflight()
     progress = progress or Progress()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..core.errors import TicketlabError
-from ..core.progress import Progress
+from ..core.progress import Progress, duration_text
 from ..store import RunStore
 from .expand import Job, expand
 from .suite import Suite
@@ -61,7 +61,7 @@ class BenchProgress(Progress):
         spent = self.spent.setdefault(group[0].setting.name, [0.0, 0.0])
         spent[0] += seconds
         spent[1] += sum(trainings(job) for job in group)
-        self.line(f"{group[0].method.name} on {group[0].setting.name} done ({_duration(seconds)})")
+        self.line(f"{group[0].method.name} on {group[0].setting.name} done ({duration_text(seconds)})")
 
     def eta(self) -> float | None:
         rate = {name: seconds / count for name, (seconds, count) in self.spent.items() if count}
@@ -73,16 +73,10 @@ class BenchProgress(Progress):
     def line(self, what: str) -> None:
         self.last = time.monotonic()
         left = self.eta()
-        eta = f", ETA {_duration(left)}" if left is not None else ""
+        eta = f", ETA {duration_text(left)}" if left is not None else ""
         finished = sum(job.spec.run_id in self.done for job in self.jobs)
         self.say(f"bench {self.name}: {finished}/{len(self.jobs)} runs done{eta} "
-                 f"({_duration(self.last - self.t0)} elapsed): {what}")
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s" if rest >= 60 else f"{rest}s"
+                 f"({duration_text(self.last - self.t0)} elapsed): {what}")
 
 
 def groups_of(jobs: list[Job]) -> list[list[Job]]:

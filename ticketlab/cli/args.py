@@ -15,6 +15,14 @@ def number_list(text: str, what: str, kind=float) -> list:
         raise TicketlabError(f"{what} takes a comma list of {numbers}, e.g. {example}; got {text!r}.") from None
 
 
+def check_at_least(args, limits: tuple[tuple[str, int], ...]) -> None:
+    """Each count flag given (`args.<name>`, None when left out) at least its limit."""
+    for name, least in limits:
+        value = getattr(args, name)
+        if value is not None and value < least:
+            raise TicketlabError(f"--{name.replace('_', '-')} must be at least {least}, got {value}.")
+
+
 def typed_list(text: str, what: str, kind=str) -> list:
     """A comma list of `kind` (str, int or float); blank items are dropped."""
     if kind is str:

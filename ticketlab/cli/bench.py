@@ -6,7 +6,7 @@ import json
 import sys
 
 from ..core.errors import TicketlabError
-from .args import number_list
+from .args import check_at_least, number_list
 from .common import data_dir_flag, speed_flags, tensorboard_flag
 from .files import OUT_FILE, path_argument
 
@@ -102,9 +102,7 @@ def _run(suite, args) -> int:
     from ..store import RunStore
     from ..train.device import resolve_device
     from .tensorboard_setting import tensorboard_setting
-    for flag, least in (("cpus_per_run", 1), ("gpus_per_run", 0)):
-        if getattr(args, flag) < least:
-            raise TicketlabError(f"--{flag.replace('_', '-')} must be at least {least}, got {getattr(args, flag)}.")
+    check_at_least(args, (("cpus_per_run", 1), ("gpus_per_run", 0)))
     page, results = outputs(args.out or f"leaderboard/{suite.name}/index.html")
     quiet = args.quiet or (args.json and not sys.stderr.isatty())
     note = (lambda message: None) if quiet else (lambda message: print(message, file=sys.stderr, flush=True))

@@ -46,10 +46,8 @@ def sweep(args) -> int:
     from ..sweep.grid import load_sweep
     from ..store import RunStore
     from .tensorboard_setting import tensorboard_setting
-    for flag, least in (("cpus_per_run", 1), ("gpus_per_run", 0), ("max_concurrent", 1), ("retries", 0)):
-        value = getattr(args, flag)
-        if value is not None and value < least:
-            raise TicketlabError(f"--{flag.replace('_', '-')} must be at least {least}, got {value}.")
+    from .args import check_at_least
+    check_at_least(args, (("cpus_per_run", 1), ("gpus_per_run", 0), ("max_concurrent", 1), ("retries", 0)))
     grid = load_sweep(args.sweep_file)
     if args.dry_run:
         store = RunStore(args.runs_dir)

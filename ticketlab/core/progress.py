@@ -63,6 +63,13 @@ class RichProgress(Progress):
         self.bar.stop()
 
 
+def duration_text(seconds: float) -> str:
+    """A time for a progress line: 42s, 3m05s, 1h07m."""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s" if rest >= 60 else f"{rest}s"
+
+
 def make_progress(quiet: bool = False) -> Progress:
     if quiet:
         return Progress()

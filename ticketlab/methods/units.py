@@ -88,7 +88,7 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
     curves = unit_curves(ctx, unit) if curves is None else curves
     if ctx.compile:
         trainer.compile(ctx.compile)
-    state = _resumed(unit, ctx.restart)
+    state = resumed_state(unit, ctx.restart)
     if state is not None:
         trainer.load_state_dict(state)
         ctx.progress.note(f"{description}: resuming from step {trainer.step}/{trainer.total_steps}")
@@ -119,7 +119,7 @@ def train_unit(trainer: Trainer, unit: Unit, ctx: RunContext, description: str, 
             **checked_health(trainer, description, ctx)}
 
 
-def _resumed(unit: Unit, restart: bool = False) -> dict | None:
+def resumed_state(unit: Unit, restart: bool = False) -> dict | None:
     """The unit's checkpoint, once a batch commit a kill cut short is settled (a unit that
     trained in a batch may resume alone); None, and no commit left, when it starts over."""
     from ..store.group_checkpoint import drop_pending, settle

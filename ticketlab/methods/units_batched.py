@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 from .context import RunContext
 from .curves import unit_curves
-from .units import record_eval, best_validation, check_connected, checked_health, summary, train_unit
+from .units import best_validation, check_connected, checked_health, record_eval, resumed_state, summary, train_unit
 from ..store import Unit
-from ..store.group_checkpoint import drop_pending, save_group, settle_group
+from ..store.group_checkpoint import save_group
 from ..train import Trainer, to_steps
 
 
@@ -27,7 +27,7 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
     """`train_unit` for several units at once: the same files, the same metrics, resumed
     from the members' checkpoints when they all stand at one step. `on_snapshot(i, state)`
     receives member i's full training state at step `snapshot_at` (IMP's rewind point)."""
-    states = _resumed(units, ctx)
+    states = [resumed_state(unit, ctx.restart) for unit in units]
     at: dict[int, list[int]] = {}  # members by the step they resume from
     for i, state in enumerate(states):
         at.setdefault(state["step"] if state else 0, []).append(i)
@@ -54,15 +54,6 @@ def train_units_batched(trainers: list[Trainer], units: list[Unit], ctx: RunCont
                          report)
         out.update(zip(members, results))
     return [out[i] for i in range(len(units))]
-
-
-def _resumed(units: list[Unit], ctx: RunContext) -> list[dict | None]:
-    if ctx.restart:
-        for unit in units:
-            drop_pending(unit)
-        return [None] * len(units)
-    settle_group(units)
-    return [unit.load_checkpoint() for unit in units]
 
 
 def _train(trainers: list[Trainer], units: list[Unit], ctx: RunContext, description: str,

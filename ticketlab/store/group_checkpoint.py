@@ -21,9 +21,7 @@ from pathlib import Path
 
 from ..core.atomic import remove
 from .checkpoint import load_checkpoint
-from .unit import Unit
-
-PENDING = "checkpoint.next.pt"
+from .unit import PENDING_CHECKPOINT as PENDING, Unit
 _GROUP = "batch_members"   # the members' folders, relative to this one's, in the pending state
 
 
@@ -33,13 +31,13 @@ def save_group(units: list[Unit], states: list[dict]) -> None:
         members = [os.path.relpath(other.path, unit.path) for other in units]
         unit.save_checkpoint({**state, _GROUP: members}, name=PENDING)
     for unit, state in zip(units, states):
-        os.replace(unit.path / PENDING, unit.checkpoint_path)
+        os.replace(unit.pending_checkpoint_path, unit.checkpoint_path)
         unit.save_checkpoint_history(state)
 
 
 def drop_pending(unit: Unit) -> None:
     """A unit that starts over (`--restart`) or has finished keeps no half-made commit."""
-    remove(unit.path / PENDING)
+    remove(unit.pending_checkpoint_path)
 
 
 def settle_group(units: list[Unit]) -> None:
@@ -49,7 +47,7 @@ def settle_group(units: list[Unit]) -> None:
 
 
 def settle(unit: Unit) -> None:
-    pending = unit.path / PENDING
+    pending = unit.pending_checkpoint_path
     if not pending.exists():
         return
     state, own = _read(pending), _read(unit.checkpoint_path)

@@ -29,7 +29,7 @@ from ..core.atomic import make_dir, move_aside, remove, write_json, write_text
 from ..core.errors import CheckpointError, SpecError, TicketlabError
 from ..specs import Spec, spec_from_dict
 from .lock import RunLock
-from .unit import Unit, read_result
+from .unit import PENDING_CHECKPOINT, Unit, read_result
 
 
 def canonical_form(spec: Spec) -> dict:
@@ -154,7 +154,7 @@ class RunDir(Unit):
                 moved = move_aside(path)
                 note(f"The result file {path} was damaged (not a whole JSON object); moved it aside to "
                      f"{moved.name}, and that unit is computed again.")
-        for path in sorted(self.path.rglob("checkpoint.next.pt")):  # a batch commit of a unit that finished since
+        for path in sorted(self.path.rglob(PENDING_CHECKPOINT)):  # a batch commit of a unit that finished since
             if read_result(path.parent / "result.json") is not None:
                 remove(path)
         for path in sorted(self.path.rglob("checkpoint.pt")):

@@ -20,6 +20,8 @@ from ..core.atomic import make_dir, remove, write_json
 from ..core.errors import CheckpointError
 from .tensors import run_folder
 
+PENDING_CHECKPOINT = "checkpoint.next.pt"  # a batch's commit in progress (`group_checkpoint.py`)
+
 if TYPE_CHECKING:  # torch loads only when tensors are read or written
     import torch
 
@@ -73,11 +75,16 @@ class Unit:
                                   "unit is computed again, the run's other finished units reused.")
         return result
 
+    @property
+    def pending_checkpoint_path(self) -> Path:
+        """This unit's part of a batch's commit in progress, not yet renamed."""
+        return self.path / PENDING_CHECKPOINT
+
     def finish(self, result: dict) -> None:
         """Record the result (this marks the unit finished) and drop the training checkpoint
-        (and a batch commit's pending state, `group_checkpoint.PENDING`)."""
+        (and a batch commit's pending state)."""
         write_json(self.path / "result.json", result)
-        remove(self.checkpoint_path, self.path / "checkpoint.next.pt")
+        remove(self.checkpoint_path, self.pending_checkpoint_path)
 
     def write_json(self, name: str, obj: Any) -> None:
         write_json(self.path / name, obj)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ..api.lifecycle import warn_changed_code
 from ..core.errors import TicketlabError
-from ..core.progress import Progress
+from ..core.progress import Progress, duration_text
 from ..specs import Spec
 from ..store import RunStore
 from .backends import check_backend, make_backend
@@ -53,14 +53,9 @@ class _Tally:
         eta = ""
         if trained and left:
             per_run = sum(trained) / len(trained)
-            eta = f", ETA {_duration(per_run * left / max(1, min(self.slots, left)))}"
+            eta = f", ETA {duration_text(per_run * left / max(1, min(self.slots, left)))}"
         return (f"sweep: {count['finished']}/{len(self.runs)} done, {count['running']} running, "
-                f"{count['failed']} failed{eta} ({_duration(time.monotonic() - self.t0)} elapsed)")
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+                f"{count['failed']} failed{eta} ({duration_text(time.monotonic() - self.t0)} elapsed)")
 
 
 def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLike | None = None,
@@ -129,7 +124,7 @@ def run_sweep(sweep: Sweep, backend: str = "local", *, runs_dir: str | os.PathLi
                     run.status, run.metrics = "finished", value.get("metrics", {})
                     store.index.record(run.spec.run_id, run.spec.kind, "finished", run.spec.to_dict(),
                                        str(run_dir.path), run.metrics)
-                    progress.note(f"{run.spec.run_id} finished ({_duration(run.seconds)})")
+                    progress.note(f"{run.spec.run_id} finished ({duration_text(run.seconds)})")
                 else:
                     run.errors.append(str(value or "the worker ended without finishing the run"))
                     if run.attempts <= retries:
