@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test test-torch-floor bench clean
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/setup.sh
@@ -18,9 +18,13 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# The suite once more on the oldest torch pyproject.toml admits, in .venv-torch-floor.
+test-torch-floor:
+	bash scripts/test_torch_floor.sh
+
 bench: setup
 	$(BIN)/python benchmarks/epoch_speed.py
 	$(BIN)/python benchmarks/lth_fashion_mnist.py
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) .venv-torch-floor runs .pytest_cache

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Set up ticketlab on a fresh machine: a virtual environment in .venv with torch 2.13.0
 # (installed first, so nothing pulls a CUDA build), ticketlab and its test tools, and the
-# Fashion-MNIST files when they are missing and apt is available.
+# Fashion-MNIST files when they are missing and apt is available. VENV and TORCH choose
+# another environment and torch release (scripts/test_torch_floor.sh uses them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
+TORCH=${TORCH:-2.13.0}
 
 if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
-if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null; then
-    echo "setup: installing torch==2.13.0"
-    $PIP install "torch==2.13.0"
+if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH')" 2>/dev/null; then
+    echo "setup: installing torch==$TORCH"
+    $PIP install "torch==$TORCH"
 fi
 echo "setup: installing ticketlab"
 $PIP install -e ".[test]"
