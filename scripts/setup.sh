@@ -13,12 +13,20 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check -q"
-if ! "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH')" 2>/dev/null; then
+has_torch() { "$VENV/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH')" 2>/dev/null; }
+if ! has_torch; then
     echo "setup: installing torch==$TORCH"
     $PIP install "torch==$TORCH"
 fi
 echo "setup: installing ticketlab"
 $PIP install -e ".[test]"
+# A dependency asking for another torch would have replaced it (and maybe pulled a CUDA build).
+if ! has_torch; then
+    echo "setup: installing ticketlab moved torch off $TORCH, to" \
+        "$("$VENV/bin/python" -c 'import torch; print(torch.__version__)' 2>&1):" \
+        "a dependency of ticketlab asks for another torch, so torch==$TORCH cannot be used" >&2
+    exit 1
+fi
 
 # Fashion-MNIST, the default dataset: found in --data-dir, $TICKETLAB_DATA, the Debian path
 # or the user cache; otherwise installed from Debian's dataset-fashion-mnist package.
